@@ -1,0 +1,48 @@
+"""What every handler shares: a validated configuration and a way to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..di import DI
+from ..input_outputs import InputOutput
+from ..responses import Response
+from .config import HandlerConfig, validate_config
+
+__all__ = ["Handler"]
+
+
+class Handler:
+    """A declarative handler: a class, plus a config dict validated once at build time.
+
+    Subclasses set :attr:`config_class` to their pydantic model and implement
+    :meth:`handle`. A handler is built once per context and then serves
+    every request, from many threads: request data lives on the
+    ``input_output``, never on the handler.
+
+    Args:
+        di: the container of the context that built the handler.
+    """
+
+    config_class: ClassVar[type[HandlerConfig]] = HandlerConfig
+
+    def __init__(self, di: DI) -> None:
+        self.di = di
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any] | HandlerConfig) -> HandlerConfig:
+        """Check ``config`` against :attr:`config_class`; raise ``ConfigurationError`` naming the problem."""
+        return validate_config(cls.__name__, cls.config_class, config)
+
+    def configure(self, config: Mapping[str, Any] | HandlerConfig) -> None:
+        """Validate and keep ``config``, then let the handler prepare itself."""
+        self.config = self.validate_config(config)
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Hook run once after configuration: build what every request will reuse."""
+
+    def handle(self, input_output: InputOutput) -> Response:
+        """Answer one request."""
+        raise NotImplementedError(f"{type(self).__name__} must implement handle()")

@@ -1,0 +1,78 @@
+"""One request, as handlers see it, whatever called the application."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..exceptions import SkiesishError
+
+__all__ = ["ClientError", "InputOutput"]
+
+
+class ClientError(SkiesishError):
+    """The request itself is wrong; answered with a 4xx envelope naming the problem."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class InputOutput:
+    """The request being handled: method, path, query, headers and body.
+
+    One is made per request and never shared between requests.
+
+    Args:
+        method: the HTTP method, upper case.
+        path: the path, decoded, starting with ``/``.
+        query_parameters: name -> every value given for it, in order.
+        headers: header name -> value; names are matched case-insensitively.
+        body: the raw body, or a callable that reads it on first use.
+    """
+
+    def __init__(
+        self,
+        method: str = "GET",
+        path: str = "/",
+        query_parameters: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.method = method.upper()
+        self.path = path if path.startswith("/") else "/" + path
+        self.query_parameters: dict[str, list[str]] = dict(query_parameters or {})
+        self.headers: dict[str, str] = {name.lower(): value for name, value in (headers or {}).items()}
+        self._body = body
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """Return header ``name`` (case-insensitive), or ``default``."""
+        return self.headers.get(name.lower(), default)
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        """Return the last value of query parameter ``name``, or ``default``."""
+        values = self.query_parameters.get(name)
+        return values[-1] if values else default
+
+    def query_list(self, name: str) -> list[str]:
+        """Return every value of query parameter ``name`` (``?check=a&check=b``)."""
+        return list(self.query_parameters.get(name, ()))
+
+    def body(self) -> bytes:
+        """The raw request body."""
+        return self._body
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON (``None`` when empty).
+
+        Raises:
+            ClientError: the body is not valid UTF-8 JSON.
+        """
+        raw = self.body()
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as error:
+            raise ClientError(f"the request body is not valid JSON: {error}") from None

@@ -1,0 +1,59 @@
+"""Requests arriving through WSGI (PEP 3333)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from .base import ClientError, InputOutput
+
+__all__ = ["WSGIInputOutput"]
+
+#: Bodies larger than this are refused: a health endpoint has no use for them.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _wsgi_text(value: str) -> str:
+    """Undo PEP 3333's latin-1 decoding, reading the bytes as UTF-8 (bad bytes replaced)."""
+    return value.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+class WSGIInputOutput(InputOutput):
+    """An :class:`InputOutput` read from a WSGI ``environ``, tolerant of malformed input.
+
+    Invalid percent-encoding and bytes that are not UTF-8 are kept (as
+    replacement characters), never raised: a probe with a broken query
+    string still gets an answer.
+    """
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        headers = {
+            key[5:].replace("_", "-"): _wsgi_text(str(value))
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.replace("_", "-")] = str(environ[key])
+        query = _wsgi_text(str(environ.get("QUERY_STRING") or ""))
+        super().__init__(
+            method=str(environ.get("REQUEST_METHOD") or "GET"),
+            path=_wsgi_text(str(environ.get("PATH_INFO") or "/")),
+            query_parameters=urllib.parse.parse_qs(query, keep_blank_values=True, errors="replace"),
+            headers=headers,
+        )
+        self._environ = environ
+        self._body_read: bytes | None = None
+
+    def body(self) -> bytes:
+        """Read the body once, no more than ``CONTENT_LENGTH`` bytes."""
+        if self._body_read is None:
+            length_text = str(self._environ.get("CONTENT_LENGTH") or "0").strip()
+            if not length_text.isdigit():
+                raise ClientError(f"Content-Length must be a number of bytes, got {length_text!r}")
+            length = int(length_text)
+            if length > MAX_BODY_BYTES:
+                raise ClientError(f"the request body is larger than {MAX_BODY_BYTES} bytes", 413)
+            stream = self._environ.get("wsgi.input")
+            self._body_read = stream.read(length) if (stream is not None and length) else b""
+        return self._body_read
