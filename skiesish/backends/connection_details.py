@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -61,7 +62,14 @@ class ConnectionDetails:
 
         ``?connect_timeout=N`` sets the connect timeout in seconds.
         """
-        parts = urllib.parse.urlsplit(url)
+        try:
+            parts = urllib.parse.urlsplit(url)
+        except ValueError as error:
+            raise ConfigurationError(f"DATABASE_URL is not a valid URL ({error}): {_redact(url)!r}") from None
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
         dialect = _SCHEMES.get(parts.scheme.lower())
         if dialect is None:
             raise ConfigurationError(
@@ -85,10 +93,10 @@ class ConnectionDetails:
                 f"DATABASE_URL for {dialect} needs a host and a database name, "
                 f"like {parts.scheme}://user:password@host/database; got {_redact(url)!r}"
             )
-        try:
-            port = parts.port or _DEFAULT_PORTS[dialect]
-        except ValueError:
-            raise ConfigurationError(f"DATABASE_URL has an invalid port: {_redact(url)!r}") from None
+        if port is None:
+            port = _DEFAULT_PORTS[dialect]
+        elif not 1 <= port <= 65535:
+            raise ConfigurationError(f"DATABASE_URL has an invalid port {port}: {_redact(url)!r}")
         return cls(
             dialect,
             database,
@@ -118,8 +126,8 @@ class ConnectionDetails:
                 f"db_host is set but {', '.join(missing)} is not; " + NOT_CONFIGURED
             )
         port_text = environment.get("db_port") or str(_DEFAULT_PORTS["mysql"])
-        if not port_text.isdigit():
-            raise ConfigurationError(f"db_port must be a number, got {port_text!r}")
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ConfigurationError(f"db_port must be a port number from 1 to 65535, got {port_text!r}")
         return cls(
             "mysql",
             str(environment.get("db_database")),
@@ -141,14 +149,18 @@ def _parse_timeout(text: str) -> float:
         timeout = float(text)
     except ValueError:
         timeout = -1.0
-    if timeout <= 0:
+    if not math.isfinite(timeout) or timeout <= 0:
         raise ConfigurationError(f"connect_timeout must be a positive number of seconds, got {text!r}")
     return timeout
 
 
 def _redact(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
         return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":********@", 1)
+    netloc = parts.netloc.replace(":" + password + "@", ":********@", 1)
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))

@@ -78,7 +78,7 @@ class CursorBackend(Backend):
         """Return the matching records as dicts."""
         condition, values = self._where(where)
         order = ", ".join(
-            f"{self._name('column', column)} {'DESC' if descending else 'ASC'}"
+            f"{self._name('column', column)} {self._direction(descending)}"
             for column, descending in parse_sort(sort)
         )
         statement = f"SELECT * FROM {self._name('table', table)}{condition}"
@@ -111,8 +111,20 @@ class CursorBackend(Backend):
     def _where(self, where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         if not where:
             return "", []
-        terms = " AND ".join(f"{self._name('column', column)} = {self._mark}" for column in where)
-        return f" WHERE {terms}", list(where.values())
+        # "= NULL" matches nothing in SQL; None means "is missing", as in memory_backend.
+        terms = " AND ".join(
+            f"{self._name('column', column)} IS NULL"
+            if value is None
+            else f"{self._name('column', column)} = {self._mark}"
+            for column, value in where.items()
+        )
+        return f" WHERE {terms}", [value for value in where.values() if value is not None]
+
+    def _direction(self, descending: bool) -> str:
+        # NULLs sort first ascending, as SQLite, MySQL and memory_backend do; PostgreSQL must be told.
+        if self.database.details.dialect == "postgresql":
+            return "DESC NULLS LAST" if descending else "ASC NULLS FIRST"
+        return "DESC" if descending else "ASC"
 
     def _name(self, kind: str, name: str) -> str:
         check_identifier(kind, name)

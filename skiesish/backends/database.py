@@ -4,7 +4,12 @@ Each thread gets a connection of its own (DB-API connections are not
 generally safe to share). A connection that failed with the driver's
 ``OperationalError`` or ``InterfaceError`` is dropped, so the next use opens a
 fresh one: a database that restarted is reached again without restarting the
-application.
+application. Connections of threads that have ended are closed the next
+time a thread connects, and :meth:`Database.close` closes them all.
+
+An in-memory SQLite database is the exception: it is one connection, used by
+one thread at a time, because SQLite's shared-cache mode fails concurrent
+writers at once ("database table is locked") instead of waiting.
 """
 
 from __future__ import annotations
@@ -12,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import threading
-import uuid
-import weakref
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -57,32 +60,34 @@ class Database:
         self.driver = _import_driver(details.dialect)
         self.placeholder = "?" if details.dialect == "sqlite" else "%s"
         self.identifier_quote = "`" if details.dialect == "mysql" else '"'
+        # SQLite connections do not break (its OperationalError also means "no such table").
         self._broken_errors: tuple[type[BaseException], ...] = (
-            self.driver.OperationalError,
-            self.driver.InterfaceError,
+            () if details.dialect == "sqlite" else (self.driver.OperationalError, self.driver.InterfaceError)
         )
-        self._connections: weakref.WeakKeyDictionary[threading.Thread, Any] = weakref.WeakKeyDictionary()
+        self._connections: dict[threading.Thread, Any] = {}
         self._lock = threading.Lock()
-        self._memory_anchor: Any = None
-        self._sqlite_target = details.database
+        self._shared: Any = None
+        self._shared_lock = threading.RLock()
         if details.dialect == "sqlite" and details.database == ":memory:":
-            # Every thread must see the same in-memory database: name a shared-cache
-            # database and keep one connection open so that it lives as long as we do.
-            self._sqlite_target = f"file:skiesish-{uuid.uuid4().hex}?mode=memory&cache=shared"
-            self._memory_anchor = self._connect()
+            self._shared = self._connect()
 
     def connection(self) -> Any:
         """Return this thread's connection, opening a new one if it is missing or broken."""
+        if self._shared is not None:
+            return self._shared
         thread = threading.current_thread()
         connection = self._connections.get(thread)
         if connection is not None and self._is_usable(connection):
             return connection
-        if connection is not None:
-            self._close_quietly(connection)
-        connection = self._connect()
+        new_connection = self._connect()
         with self._lock:
-            self._connections[thread] = connection
-        return connection
+            self._connections[thread] = new_connection
+            ended = [other for other in self._connections if not other.is_alive()]
+            stale = [self._connections.pop(other) for other in ended]
+        for old in [connection, *stale]:
+            if old is not None:
+                self._close_quietly(old)
+        return new_connection
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[Any]:
@@ -91,16 +96,17 @@ class Database:
         If the driver reports the connection broken, the connection is
         dropped (and replaced on the next use) before the error propagates.
         """
-        connection = self.connection()
-        try:
-            cursor = connection.cursor()
+        with self._shared_lock if self._shared is not None else contextlib.nullcontext():
+            connection = self.connection()
             try:
-                yield cursor
-            finally:
-                cursor.close()
-        except self._broken_errors:
-            self.discard(connection)
-            raise
+                cursor = connection.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            except self._broken_errors:
+                self.discard(connection)
+                raise
 
     def discard(self, connection: Any) -> None:
         """Forget and close ``connection``; its thread will open a new one."""
@@ -124,12 +130,13 @@ class Database:
             self._connections.clear()
         for connection in connections:
             self._close_quietly(connection)
-        if self._memory_anchor is not None:
-            self._close_quietly(self._memory_anchor)
-            self._memory_anchor = None
+        if self._shared is not None:
+            self._close_quietly(self._shared)
 
     def open_connection_count(self) -> int:
         """How many connections are currently held (one per thread that used the database)."""
+        if self._shared is not None:
+            return 1
         with self._lock:
             return len(self._connections)
 
@@ -137,11 +144,10 @@ class Database:
         details = self.details
         if details.dialect == "sqlite":
             return self.driver.connect(
-                self._sqlite_target,
+                details.database,
                 timeout=details.connect_timeout,
                 isolation_level=None,
                 check_same_thread=False,
-                uri=self._sqlite_target.startswith("file:"),
             )
         if details.dialect == "postgresql":
             return self.driver.connect(

@@ -34,6 +34,7 @@ class MemoryBackend(Backend):
     def create(self, table: str, data: Mapping[str, Any]) -> Record:
         """Insert a copy of ``data``, giving it the next ``id`` unless it has one."""
         rows = self._table(table)
+        _check_columns(data)
         with self._lock:
             record = copy.deepcopy(dict(data))
             if record.get("id") is None:
@@ -48,6 +49,7 @@ class MemoryBackend(Backend):
     def update(self, table: str, id: Any, data: Mapping[str, Any]) -> Record:
         """Change the given columns of record ``id``."""
         rows = self._table(table)
+        _check_columns(data)
         with self._lock:
             if id not in rows:
                 raise LookupError(f"table {table!r} has no record with id {id!r}")
@@ -69,6 +71,7 @@ class MemoryBackend(Backend):
     ) -> list[Record]:
         """Return copies of the matching records."""
         rows = self._table(table)
+        _check_columns(where)
         order = parse_sort(sort)
         limit = check_limit(limit)
         with self._lock:
@@ -81,6 +84,7 @@ class MemoryBackend(Backend):
     def count(self, table: str, where: Mapping[str, Any] | None = None) -> int:
         """Return how many records match ``where``."""
         rows = self._table(table)
+        _check_columns(where)
         with self._lock:
             return sum(1 for row in rows.values() if _matches(row, where))
 
@@ -96,6 +100,12 @@ class MemoryBackend(Backend):
                 self._tables[table] = {}
                 self._ids[table] = itertools.count(1)
             return self._tables[table]
+
+
+def _check_columns(columns: Mapping[str, Any] | None) -> None:
+    # The same names CursorBackend accepts, so code tried on memory works on SQL.
+    for column in columns or ():
+        check_identifier("column", column)
 
 
 def _matches(row: Record, where: Mapping[str, Any] | None) -> bool:

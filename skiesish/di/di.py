@@ -37,6 +37,9 @@ def _injectable_parameters(function: Callable[..., Any]) -> tuple[tuple[str, boo
     cannot be read (some builtins), so nothing is injected. Signatures are
     read once per function: probes call the same checks over and over.
     """
+    if inspect.ismethod(function):
+        # Caching bound methods would keep their objects (containers, connections) alive.
+        return _read_parameters(function)
     try:
         return _cached_parameters(function)
     except TypeError:  # an unhashable callable
