@@ -1,0 +1,66 @@
+"""Shared fixtures: real database servers (skipped, or failed under CI, when unreachable)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+from skiesish.backends import ConnectionDetails, Database
+
+POSTGRES_URL = os.environ.get("SKIESISH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MYSQL_URL = os.environ.get("SKIESISH_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+
+
+def services_required() -> bool:
+    """Whether an unreachable server is a failure (CI) rather than a skip (a laptop)."""
+    return os.environ.get("SKIESISH_REQUIRE_SERVICES") == "1"
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip (or, with SKIESISH_REQUIRE_SERVICES=1, fail) unless ``host:port`` accepts connections."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as error:
+        reason = f"{name} is not reachable at {host}:{port} ({error})"
+        if services_required():
+            pytest.fail(reason + " and SKIESISH_REQUIRE_SERVICES=1", pytrace=False)
+        pytest.skip(reason)
+
+
+def server_database(url: str, name: str) -> Database:
+    """A :class:`Database` for ``url`` once its server answers."""
+    details = ConnectionDetails.from_url(url)
+    require_server(name, details.host, details.port or 0)
+    return Database(details)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The URL of the PostgreSQL test database; skips when the server is down."""
+    server_database(POSTGRES_URL, "PostgreSQL").close()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def mysql_url() -> str:
+    """The URL of the MariaDB/MySQL test database; skips when the server is down."""
+    server_database(MYSQL_URL, "MariaDB").close()
+    return MYSQL_URL
+
+
+@pytest.fixture
+def table_name() -> str:
+    """A table name no other test uses."""
+    return f"skiesish_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return port

@@ -1,0 +1,98 @@
+"""Every program in examples/ runs and does what its docstring says."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+import webtest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def load(monkeypatch, tmp_path):
+    """Run examples/<name>.py afresh, in an empty working folder, with an environment of its own."""
+    applications = []
+
+    def run(name: str, **environment: str) -> webtest.TestApp:
+        monkeypatch.chdir(tmp_path)
+        for variable in ("DATABASE_URL", "db_host"):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in environment.items():
+            monkeypatch.setenv(variable, value)
+        application = runpy.run_path(str(EXAMPLES / f"{name}.py"))["application"]
+        applications.append(application)
+        return webtest.TestApp(application, lint=True)
+
+    yield run
+    for application in applications:
+        application.close()
+
+
+def test_every_example_is_tested():
+    """Each example file has a test here: adding one without a test fails."""
+    tested = {
+        "memory_backend_health",
+        "cursor_backend_health",
+        "callable_health",
+        "health_demo",
+        "postgres_health",
+    }
+    assert {path.stem for path in EXAMPLES.glob("*.py")} - {"__init__"} == tested
+
+
+def test_memory_backend_example_succeeds(load):
+    """memory_backend is always healthy."""
+    assert load("memory_backend_health").get("/").status_int == 200
+
+
+def test_cursor_backend_example_fails_without_a_database(load):
+    """With nothing configured, the cursor_backend example answers 500."""
+    response = load("cursor_backend_health").get("/", status=500)
+    assert response.json["status"] == "failure"
+
+
+def test_cursor_backend_example_succeeds_with_sqlite(load, tmp_path):
+    """Pointing DATABASE_URL at a SQLite file makes the same example healthy."""
+    application = load("cursor_backend_health", DATABASE_URL=f"sqlite:///{tmp_path}/app.db")
+    assert application.get("/").status_int == 200
+
+
+def test_callable_example_follows_its_dependency(load):
+    """The injected callable passes until 100 jobs are pending."""
+    application = load("callable_health")
+    assert application.get("/").status_int == 200
+    memory_backend = application.app.di.build("memory_backend")
+    for _ in range(100):
+        memory_backend.create("jobs", {"state": "pending"})
+    assert application.get("/", status=500).json["status"] == "failure"
+
+
+def test_health_demo_succeeds_on_embedded_sqlite(load, tmp_path):
+    """The demo is healthy out of the box, on a SQLite file and the standard library alone."""
+    application = load("health_demo", DATABASE_URL=f"sqlite:///{tmp_path}/demo.db")
+    assert application.get("/").status_int == 200
+    assert (tmp_path / "demo.db").exists()
+
+
+def test_postgres_example_succeeds(load, postgres_url):
+    """The PostgreSQL example is healthy against the real server."""
+    application = load("postgres_health", DATABASE_URL=postgres_url)
+    assert application.get("/").status_int == 200
+
+
+def test_postgres_example_fails_when_the_server_is_unreachable(load, free_port):
+    """Pointed at a closed port, the PostgreSQL example answers 500."""
+    url = f"postgresql://postgres@127.0.0.1:{free_port}/test"
+    application = load("postgres_health", DATABASE_URL=url)
+    assert application.get("/", status=500).json["status"] == "failure"
+
+
+@pytest.mark.parametrize("name", ["memory_backend_health", "health_demo"])
+def test_examples_answer_head(name, load, tmp_path):
+    """Examples answer HEAD probes with headers only."""
+    application = load(name, DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    response = application.head("/")
+    assert (response.status_int, response.body) == (200, b"")
