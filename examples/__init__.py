@@ -1,0 +1,1 @@
+"""Runnable skiesish applications; each is exercised by tests/test_examples.py."""
