@@ -11,12 +11,14 @@ from . import backends, contexts, di, handlers
 from .application import Application
 from .di import BindingConfig
 from .exceptions import ConfigurationError, HealthError, SkiesishError
+from .health import Check
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Application",
     "BindingConfig",
+    "Check",
     "ConfigurationError",
     "HealthError",
     "SkiesishError",

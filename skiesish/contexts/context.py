@@ -61,7 +61,8 @@ class Context:
         self.handler = self.application.build_handler(self.di)
 
     def close(self) -> None:
-        """Release what the container built (database connections, ...)."""
+        """Stop the handler's background work and release what the container built."""
+        self.handler.close()
         self.di.close()
 
     def prepare_di(self, di: DI) -> None:

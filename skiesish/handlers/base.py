@@ -43,6 +43,9 @@ class Handler:
     def prepare(self) -> None:
         """Hook run once after configuration: build what every request will reuse."""
 
+    def close(self) -> None:
+        """Hook run when the context closes: stop threads, release resources."""
+
     def handle(self, input_output: InputOutput) -> Response:
         """Answer one request."""
         raise NotImplementedError(f"{type(self).__name__} must implement handle()")

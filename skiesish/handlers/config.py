@@ -49,7 +49,9 @@ def _describe(problem: Any, allowed: list[str]) -> str:
         close = difflib.get_close_matches(str(problem["loc"][0]), allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown key '{key}'{hint}; allowed keys: " + ", ".join(f"'{name}'" for name in allowed)
+    if problem["type"] == "value_error" and not problem["loc"]:
+        return str(problem["msg"]).removeprefix("Value error, ")
     value = problem.get("input")
-    message = str(problem["msg"])
+    message = str(problem["msg"]).removeprefix("Value error, ")
     message = message[0].lower() + message[1:] if message else message
     return f"'{key}': {message}, got {type(value).__name__} {value!r:.80}"

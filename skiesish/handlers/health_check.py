@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-import pydantic
-
-from ..di import DI
-from ..exceptions import HealthError
-from ..health import Check, HealthEngine, Report
-from ..input_outputs import InputOutput
-from ..responses import Response, body_response, envelope, json_body
+from ..formats import FORMATS, HEALTH_JSON, View
+from ..health import HealthEngine
+from ..input_outputs import ClientError, InputOutput
+from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body
+from ..security import DetailsPolicy, resolve_token
 from .base import Handler
-from .config import HandlerConfig
+from .health_check_config import HealthCheckConfig
 
 __all__ = ["HealthCheck", "HealthCheckConfig"]
 
@@ -24,71 +22,124 @@ SUCCESS_BODY = json_body(envelope("success", {}))
 FAILURE_BODY = json_body(envelope("failure", []))
 
 
-class HealthCheckConfig(HandlerConfig):
-    """Configuration of :class:`HealthCheck`.
-
-    Attributes:
-        services: DI names to build and, where they have ``ping()``, ping.
-        callable: a function whose parameters are injected; a falsy return fails.
-    """
-
-    services: list[str] = pydantic.Field(default_factory=list)
-    callable: Callable[..., Any] | None = None
-
-
-def service_check(name: str) -> Check:
-    """A check that builds the DI service ``name`` and calls its ``ping()`` if it has one.
-
-    Building alone proves little (the object may be cached from start-up),
-    so a service with ``ping()`` is exercised on every run. ``ping()`` may
-    return ``None`` or ``True``; ``False`` fails.
-    """
-
-    def check(di: DI) -> bool:
-        service = di.build_from_name(name, context="HealthCheck services")
-        ping = getattr(service, "ping", None)
-        if callable(ping) and ping() is False:
-            raise HealthError(f"{name}.ping() returned False")
-        return True
-
-    return Check(check, name=name)
-
-
 class HealthCheck(Handler):
-    """Answer 200 when every configured service and the callable are healthy, else 500.
+    """Answer 200 when every check passes, else 500 (both configurable).
 
-    Success is ``{"status": "success", "error": "", "data": {}, "pagination": {},
-    "input_errors": {}}``; failure has ``"status": "failure"`` and
-    ``"data": []``. The failure body never carries exception text: the reason
-    is logged on the ``skiesish`` logger instead.
+    With no other keys, ``services`` and ``callable`` behave as in
+    clearskies: success is ``{"status": "success", "error": "", "data": {},
+    "pagination": {}, "input_errors": {}}``, failure has ``"status":
+    "failure"`` and ``"data": []``, and the failure body never carries the
+    reason, which is logged on the ``skiesish`` logger when the status changes.
+    Every other key (named checks, deadlines, caching, details, formats) is
+    described in docs/configuration.md.
 
     Example:
-        >>> skiesish.Application(HealthCheck, {"services": ["cursor_backend"]})
+        >>> skiesish.Application(HealthCheck, {"services": ["cursor_backend"], "timeout": 2})
     """
 
     config_class = HealthCheckConfig
     config: HealthCheckConfig
 
     def prepare(self) -> None:
-        checks = [service_check(name) for name in self.config.services]
-        for name in self.config.services:
+        config = self.config
+        checks = config.selected_checks()
+        for name in config.services:
             if not self.di.can_provide(name):
                 logger.warning("HealthCheck: no dependency is named %r; its check will fail", name)
-        if self.config.callable is not None:
-            checks.append(Check(self.config.callable, falsy_fails=True))
-        self.engine = HealthEngine(checks, self.di)
+        token = config.details_token
+        if token is not None:
+            token = resolve_token(
+                token, self.di.build_from_name("environment", context="HealthCheck details_token")
+            )
+        self.details_policy = DetailsPolicy(config.details, token)
+        self.engine = HealthEngine(
+            checks,
+            self.di,
+            timeout=config.timeout,
+            success_ttl=config.success_ttl,
+            failed_ttl=config.failed_ttl,
+            on_change=config.on_change,
+            background_interval=(config.interval or 10.0) if config.refresh == "background" else None,
+        )
+        # The common case, the bare envelope, is answered from bytes made once.
+        self._is_plain = (
+            config.format == "envelope"
+            and config.details == "never"
+            and config.success_handler is None
+            and config.failed_handler is None
+        )
+
+    def close(self) -> None:
+        """Stop the engine's background refresh, if any."""
+        self.engine.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        report = self.engine.evaluate()
-        if report.passed:
-            return body_response(SUCCESS_BODY, 200)
-        self.log_failure(report)
-        return body_response(FAILURE_BODY, 500)
-
-    @staticmethod
-    def log_failure(report: Report) -> None:
-        """Say on the ``skiesish`` logger which checks failed and why."""
-        logger.warning(
-            "health check failed: %s",
-            "; ".join(f"{result.name}: {result.output}" for result in report.failures),
+        report = self.engine.evaluate(self.selected_names(input_output))
+        status_code = self.config.success_status if report.passed else self.config.failed_status
+        extra_headers = tuple(
+            (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
+        accept = input_output.header("Accept") or ""
+        format_name = "health+json" if HEALTH_JSON in accept else self.config.format
+        if self._is_plain and format_name == "envelope":
+            return body_response(SUCCESS_BODY if report.passed else FAILURE_BODY, status_code, extra_headers)
+        custom = self.config.success_handler if report.passed else self.config.failed_handler
+        if custom is not None:
+            content_type, body = _encode_custom(custom(report))
+            return body_response(body, status_code, extra_headers, content_type)
+        details = self.details_policy.allows(input_output.header("Authorization"))
+        view = View(
+            details=details,
+            sections=self.sections() if details else {},
+            verbose=input_output.query("verbose") is not None,
+            status_code=status_code,
+        )
+        content_type, body = FORMATS[format_name](report, view)
+        return body_response(body, status_code, extra_headers, content_type)
+
+    def selected_names(self, input_output: InputOutput) -> list[str] | None:
+        """The checks a request asks for with ``?check=`` and ``?exclude=`` (``None``: all).
+
+        Raises:
+            ClientError: a name is not one of the handler's checks.
+        """
+        wanted = input_output.query_list("check")
+        excluded = input_output.query_list("exclude")
+        if not wanted and not excluded:
+            return None
+        known = self.engine.names
+        unknown = [name for name in [*wanted, *excluded] if name not in known]
+        if unknown:
+            raise ClientError(
+                f"unknown check {unknown[0]!r}; known checks: {', '.join(known) if known else '(none)'}"
+            )
+        return [name for name in (wanted or known) if name not in excluded]
+
+    def sections(self) -> dict[str, Any]:
+        """The configured sections, callables called with their parameters injected.
+
+        A section that raises shows the error instead of its value; it never
+        fails the health check.
+        """
+        values: dict[str, Any] = {}
+        for name, value in self.config.sections.items():
+            if callable(value):
+                try:
+                    value = self.di.call_function(value)
+                except Exception as error:  # noqa: BLE001 - a section is informative only
+                    value = f"error: {type(error).__name__}: {error}"
+            values[name] = value
+        return values
+
+
+def _encode_custom(body: Any) -> tuple[str, bytes]:
+    """A success/failed handler's return value as a body: bytes, text, or JSON."""
+    if isinstance(body, bytes):
+        return "application/octet-stream", body
+    if isinstance(body, str):
+        try:
+            json.loads(body)
+        except ValueError:
+            return "text/plain; charset=utf-8", body.encode("utf-8")
+        return JSON_CONTENT_TYPE, body.encode("utf-8")
+    return JSON_CONTENT_TYPE, json_body(body)

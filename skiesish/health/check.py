@@ -1,39 +1,92 @@
-"""A named health check and what it may return."""
+"""A named health check and the settings it carries."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Check"]
+__all__ = ["DEFAULT", "Check"]
+
+
+class _Default(enum.Enum):
+    DEFAULT = "DEFAULT"
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+#: "Use the handler's setting": the default of a check's timeout and TTLs.
+DEFAULT = _Default.DEFAULT
+
+Seconds = float | None
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
     """A callable that says whether one part of the system is healthy.
 
-    Its parameters are injected by name from the DI container. It passes by
-    returning ``True``, ``None`` or ``(True, message)``, and fails by
-    returning ``False`` or ``(False, message)`` or by raising (raise
-    :class:`~skiesish.HealthError` to choose the message).
+    Its parameters are injected by name from the DI container; it may be
+    ``async def``. It passes by returning ``True``, ``None`` or
+    ``(True, message)``, and fails by returning ``False`` or
+    ``(False, message)``, or by raising (raise :class:`~skiesish.HealthError`
+    to choose the message). Any other return value fails, with a message
+    saying what came back.
 
     Args:
         func: the check itself.
         name: how reports call it; defaults to the function's ``__name__``.
+        timeout: seconds before the check is reported failed (``None``: the
+            handler's timeout).
+        critical: when false, a failure is reported as ``warn`` and does not
+            fail the whole.
+        tags: labels a handler's ``tags`` key selects checks by.
+        success_ttl: seconds a passing result is reused; ``None`` disables
+            caching; by default the handler's setting.
+        failed_ttl: seconds a failing result is reused; likewise.
         falsy_fails: when true, any falsy return (``None`` included) fails:
             the contract of the HealthCheck handler's ``callable`` key.
 
     Example:
-        >>> Check(lambda cursor_backend: cursor_backend.ping(), name="database")
+        >>> Check(lambda cursor_backend: cursor_backend.ping(), name="database", timeout=2)
     """
 
     func: Callable[..., Any]
-    name: str = ""
+    name: str | None = None
+    timeout: float | None = None
+    critical: bool = True
+    tags: tuple[str, ...] = ()
+    success_ttl: Seconds | _Default = DEFAULT
+    failed_ttl: Seconds | _Default = DEFAULT
     falsy_fails: bool = False
 
     def __post_init__(self) -> None:
         if not callable(self.func):
             raise TypeError(f"a check must be callable, got {type(self.func).__name__} {self.func!r:.80}")
-        if not self.name:
+        if self.name is None:
             object.__setattr__(self, "name", getattr(self.func, "__name__", type(self.func).__name__))
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"a check's name must be a non-empty string, got {self.name!r}")
+        if isinstance(self.tags, str):  # type: ignore[unreachable]  # callers may pass a string anyway
+            raise TypeError(f"tags must be a list or tuple of strings, not the string {self.tags!r}")
+        object.__setattr__(self, "tags", tuple(self.tags))
+        _check_seconds("timeout", self.timeout, allow_none=True)
+        for key in ("success_ttl", "failed_ttl"):
+            value = getattr(self, key)
+            if value is not DEFAULT:
+                _check_seconds(key, value, allow_none=True)
+
+    @property
+    def label(self) -> str:
+        """The check's name (always set once the check is built)."""
+        return str(self.name)
+
+
+def _check_seconds(key: str, value: Any, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise TypeError(
+            f"{key} must be a number of seconds >= 0 or None, got {type(value).__name__} {value!r}"
+        )

@@ -1,49 +1,324 @@
-"""Running checks, with their parameters injected, into a report."""
+"""Running checks concurrently under deadlines, caching their results with single-flight.
+
+For each check the engine keeps the latest result and at most one run in
+flight. A request that finds a fresh result reuses it; one that finds a run
+in flight waits for that run instead of starting another (single-flight);
+otherwise it starts a run. Every wait ends at the run's deadline: a check
+past it is reported failed and left to finish on its own thread, and no
+second run of it starts while it is still going, so a hung dependency costs
+at most one thread per check.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextvars
+import dataclasses
 import datetime
+import inspect
+import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ..di import DI
-from .check import Check
+from .check import DEFAULT, Check
 from .outcome import interpret_exception, interpret_return
-from .report import CheckResult, Report
+from .pool import DaemonPool
+from .report import PASS, CheckResult, Report
 
 __all__ = ["HealthEngine"]
 
+logger = logging.getLogger("skiesish")
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_SUCCESS_TTL = 27.0
+DEFAULT_FAILED_TTL = 9.0
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclasses.dataclass
+class _Run:
+    """One run of one check, in flight or done."""
+
+    deadline: float
+    future: concurrent.futures.Future[CheckResult] = dataclasses.field(
+        default_factory=concurrent.futures.Future
+    )
+    timeout_result: CheckResult | None = None
+
+
+@dataclasses.dataclass
+class _Slot:
+    """What the engine knows of one check, guarded by its own lock."""
+
+    check: Check
+    timeout: float
+    success_ttl: float | None
+    failed_ttl: float | None
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    result: CheckResult | None = None
+    expires: float = 0.0
+    run: _Run | None = None
+    status_since: datetime.datetime | None = None
+    status_changes: int = 0
+    runs: int = 0
+
 
 class HealthEngine:
-    """Runs a fixed set of checks through a DI container.
-
-    The engine knows nothing of HTTP: handlers, the CLI and framework
-    integrations all ask it for a :class:`Report`.
+    """Runs a fixed set of checks and reports on them. Knows nothing of HTTP.
 
     Args:
-        checks: the checks, with unique names.
+        checks: the checks (plain callables are wrapped in :class:`Check`); names must be unique.
         di: the container that injects the checks' parameters.
+        timeout: seconds before a check without its own timeout is failed.
+        success_ttl: seconds a passing result is reused (``None``: never).
+        failed_ttl: seconds a failing result is reused (``None``: never).
+        on_change: called with the new :class:`Report` when the overall status changes.
+        background_interval: if set, a daemon thread re-runs every check this
+            often and evaluations only read the latest results.
+
+    Example:
+        >>> engine = HealthEngine([Check(lambda: True, name="always")], di)
+        >>> engine.evaluate().status
+        'pass'
     """
 
-    def __init__(self, checks: Iterable[Check], di: DI) -> None:
-        self.checks = tuple(checks)
+    def __init__(
+        self,
+        checks: Iterable[Check | Callable[..., Any]],
+        di: DI,
+        timeout: float = DEFAULT_TIMEOUT,
+        success_ttl: float | None = DEFAULT_SUCCESS_TTL,
+        failed_ttl: float | None = DEFAULT_FAILED_TTL,
+        on_change: Callable[[Report], Any] | None = None,
+        background_interval: float | None = None,
+    ) -> None:
         self.di = di
+        self.on_change = on_change
+        self._slots: dict[str, _Slot] = {}
+        for item in checks:
+            check = item if isinstance(item, Check) else Check(item)
+            if check.label in self._slots:
+                raise ValueError(f"two checks are named {check.label!r}; check names must be unique")
+            self._slots[check.label] = _Slot(
+                check,
+                timeout=timeout if check.timeout is None else check.timeout,
+                success_ttl=success_ttl if check.success_ttl is DEFAULT else check.success_ttl,
+                failed_ttl=failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
+            )
+        self._pool = DaemonPool(max(1, len(self._slots)))
+        self._status: str | None = None
+        self._status_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.background_interval = background_interval
+        if background_interval is not None:
+            threading.Thread(target=self._refresh_forever, name="skiesish-refresh", daemon=True).start()
 
-    def evaluate(self) -> Report:
-        """Run every check and report on all of them."""
-        return Report(tuple(self.run(check) for check in self.checks))
+    @property
+    def names(self) -> list[str]:
+        """The checks' names, in order."""
+        return list(self._slots)
 
-    def run(self, check: Check) -> CheckResult:
-        """Run one check; anything it raises becomes a failed result."""
+    @property
+    def checks(self) -> list[Check]:
+        """The checks, in order."""
+        return [slot.check for slot in self._slots.values()]
+
+    def evaluate(self, names: Sequence[str] | None = None) -> Report:
+        """Report on the named checks (all by default), running those without a fresh result.
+
+        In background mode nothing runs here: the latest results are read, and
+        a check that has none yet makes the report ``unknown``.
+
+        Raises:
+            KeyError: a name is not one of :attr:`names`.
+        """
+        slots = self._select(names)
+        if self.background_interval is not None:
+            report = self._latest(slots)
+        else:
+            report = Report(tuple(self._collect(slots, force=False)))
+        if names is None:
+            self._note_status(report)
+        return report
+
+    def refresh(self) -> Report:
+        """Run every check now, whatever the cache holds (joining runs already in flight)."""
+        report = Report(tuple(self._collect(list(self._slots.values()), force=True)))
+        self._note_status(report)
+        return report
+
+    def run_count(self, name: str) -> int:
+        """How many times the check ``name`` has been started (for tests and metrics)."""
+        return self._slots[name].runs
+
+    def status_changes(self, name: str) -> int:
+        """How many times the check ``name`` has changed between passing and failing."""
+        return self._slots[name].status_changes
+
+    def close(self) -> None:
+        """Stop the background refresh, if any."""
+        self._stop.set()
+
+    # -- selecting and collecting ------------------------------------------
+
+    def _select(self, names: Sequence[str] | None) -> list[_Slot]:
+        if names is None:
+            return list(self._slots.values())
+        unknown = [name for name in names if name not in self._slots]
+        if unknown:
+            raise KeyError(unknown[0])
+        return [self._slots[name] for name in dict.fromkeys(names)]
+
+    def _collect(self, slots: list[_Slot], force: bool) -> list[CheckResult]:
+        now = time.monotonic()
+        fresh: dict[str, CheckResult] = {}
+        waiting: list[tuple[_Slot, _Run]] = []
+        for slot in slots:
+            with slot.lock:
+                if not force and slot.result is not None and now < slot.expires:
+                    fresh[slot.check.label] = dataclasses.replace(slot.result, cached=True)
+                    continue
+                if slot.run is None:
+                    slot.run = self._start(slot)
+                waiting.append((slot, slot.run))
+        for slot, run in waiting:
+            fresh[slot.check.label] = self._wait(slot, run)
+        return [fresh[slot.check.label] for slot in slots]
+
+    def _latest(self, slots: list[_Slot]) -> Report:
+        results = []
+        for slot in slots:
+            result = slot.result
+            if result is None:
+                result = CheckResult(
+                    slot.check.label, False, "no result yet", 0.0, _utcnow(), critical=slot.check.critical
+                )
+            results.append(dataclasses.replace(result, cached=True))
+        return Report(tuple(results), is_complete=all(slot.result is not None for slot in slots))
+
+    # -- running -----------------------------------------------------------
+
+    def _start(self, slot: _Slot) -> _Run:
+        """Start a run of ``slot``'s check (the caller holds ``slot.lock``)."""
+        slot.runs += 1
+        run = _Run(time.monotonic() + slot.timeout)
+        context = contextvars.copy_context()
+        run.future = self._pool.submit(lambda: context.run(self._complete, slot, run))
+        return run
+
+    def _complete(self, slot: _Slot, run: _Run) -> CheckResult:
+        """Run the check and keep its result (on the worker, also after the deadline passed)."""
+        try:
+            result = self._execute(slot, run.deadline)
+        except BaseException:
+            # KeyboardInterrupt or SystemExit from a check: the waiter re-raises it.
+            with slot.lock:
+                if slot.run is run:
+                    slot.run = None
+            raise
+        with slot.lock:
+            if slot.run is run:
+                slot.run = None
+            return self._store(slot, result)
+
+    def _execute(self, slot: _Slot, deadline: float) -> CheckResult:
+        check = slot.check
         started = time.perf_counter()
         try:
-            passed, output = interpret_return(self.di.call_function(check.func), check.falsy_fails)
+            value = self.di.call_function(check.func)
+            if inspect.isawaitable(value):
+                value = asyncio.run(_await_until(value, deadline))
+            passed, output = interpret_return(value, check.falsy_fails)
+        except TimeoutError:
+            passed, output = False, _timed_out_message(slot.timeout)
         except Exception as error:  # noqa: BLE001 - a user's check may raise anything
             passed, output = interpret_exception(error)
-        return CheckResult(
-            name=check.name,
-            passed=passed,
-            output=output,
-            response_time=time.perf_counter() - started,
-            timestamp=datetime.datetime.now(datetime.timezone.utc),
-        )
+        elapsed = time.perf_counter() - started
+        if elapsed > slot.timeout / 2:
+            logger.warning(
+                "health check %r took %.3f s, more than half its %g s deadline",
+                check.label,
+                elapsed,
+                slot.timeout,
+            )
+        return CheckResult(check.label, passed, output, elapsed, _utcnow(), critical=check.critical)
+
+    def _wait(self, slot: _Slot, run: _Run) -> CheckResult:
+        try:
+            return run.future.result(timeout=max(0.0, run.deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            pass
+        with slot.lock:
+            if run.timeout_result is None:
+                run.timeout_result = CheckResult(
+                    slot.check.label,
+                    False,
+                    _timed_out_message(slot.timeout),
+                    slot.timeout,
+                    _utcnow(),
+                    critical=slot.check.critical,
+                )
+                if not run.future.done():
+                    run.timeout_result = self._store(slot, run.timeout_result)
+            return run.timeout_result
+
+    def _store(self, slot: _Slot, result: CheckResult) -> CheckResult:
+        """Keep ``result`` as the latest and return it as kept (the caller holds ``slot.lock``)."""
+        previous = slot.result
+        if previous is None or previous.passed != result.passed:
+            slot.status_since = result.timestamp
+            if previous is not None:
+                slot.status_changes += 1
+        ttl = slot.success_ttl if result.passed else slot.failed_ttl
+        result = dataclasses.replace(result, status_since=slot.status_since, ttl=ttl)
+        slot.result = result
+        slot.expires = time.monotonic() + ttl if ttl else 0.0
+        return result
+
+    # -- status changes and background refresh -----------------------------
+
+    def _note_status(self, report: Report) -> None:
+        with self._status_lock:
+            previous, self._status = self._status, report.status
+        if previous == report.status:
+            return
+        if report.status == PASS:
+            logger.info("health is now %s (was %s)", report.status, previous or "not yet known")
+        else:
+            logger.warning(
+                "health is now %s (was %s): %s",
+                report.status,
+                previous or "not yet known",
+                "; ".join(f"{result.name}: {result.output}" for result in report.failures)
+                or "no results yet",
+            )
+        if self.on_change is not None:
+            try:
+                self.on_change(report)
+            except Exception:
+                logger.exception("the on_change callback failed")
+
+    def _refresh_forever(self) -> None:
+        assert self.background_interval is not None
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+            except Exception:  # the refresher must outlive any bad run
+                logger.exception("background health refresh failed")
+            self._stop.wait(self.background_interval)
+
+
+async def _await_until(awaitable: Any, deadline: float) -> Any:
+    """Await ``awaitable``, cancelling it at ``deadline`` (a ``time.monotonic()`` value)."""
+    return await asyncio.wait_for(awaitable, timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _timed_out_message(timeout: float) -> str:
+    return f"timed out after {timeout:g} s"

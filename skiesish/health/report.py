@@ -7,6 +7,8 @@ import datetime
 
 __all__ = ["CheckResult", "Report"]
 
+PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
+
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
@@ -14,10 +16,15 @@ class CheckResult:
 
     Attributes:
         name: the check's name.
-        passed: whether it passed.
-        output: why it failed (or what it said), ``""`` if nothing.
-        response_time: seconds the check took.
+        passed: whether the check itself passed.
+        status: ``"pass"``, ``"warn"`` (a non-critical check failed) or ``"fail"``.
+        output: why it failed (or what it said); ``""`` if nothing.
+        response_time: seconds the run took (for a timeout, the deadline).
         timestamp: when the run finished (UTC).
+        cached: whether this result was reused rather than run for this request.
+        critical: whether a failure fails the whole.
+        status_since: when the check's status last changed (UTC).
+        ttl: seconds this result is reused for (``None``: not reused).
     """
 
     name: str
@@ -25,20 +32,55 @@ class CheckResult:
     output: str
     response_time: float
     timestamp: datetime.datetime
+    critical: bool = True
+    cached: bool = False
+    status_since: datetime.datetime | None = None
+    ttl: float | None = None
+
+    @property
+    def expires(self) -> datetime.datetime:
+        """When this result stops being reused (its timestamp when it is not reused at all)."""
+        return self.timestamp + datetime.timedelta(seconds=self.ttl or 0)
+
+    @property
+    def status(self) -> str:
+        """``"pass"``, ``"warn"`` or ``"fail"``."""
+        if self.passed:
+            return PASS
+        return FAIL if self.critical else WARN
 
 
 @dataclasses.dataclass(frozen=True)
 class Report:
-    """Every check's result; the whole passes when every check passed."""
+    """Every selected check's result and the overall status.
+
+    The whole is ``"fail"`` when a critical check failed, ``"warn"`` when only
+    non-critical ones did, ``"pass"`` otherwise, and ``"unknown"`` (which
+    fails) when some check has no result yet (background refresh, first run).
+    """
 
     results: tuple[CheckResult, ...]
+    is_complete: bool = True
+    timestamp: datetime.datetime = dataclasses.field(
+        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
+    )
+
+    @property
+    def status(self) -> str:
+        """``"pass"``, ``"warn"``, ``"fail"`` or ``"unknown"``."""
+        if not self.is_complete:
+            return UNKNOWN
+        statuses = {result.status for result in self.results}
+        if FAIL in statuses:
+            return FAIL
+        return WARN if WARN in statuses else PASS
 
     @property
     def passed(self) -> bool:
-        """Whether every check passed (no checks at all is a pass)."""
-        return all(result.passed for result in self.results)
+        """Whether the whole is healthy (``pass`` or ``warn``)."""
+        return self.status in (PASS, WARN)
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
-        """The results that failed."""
+        """The results whose check failed, critical or not."""
         return tuple(result for result in self.results if not result.passed)

@@ -1,0 +1,30 @@
+"""Turning a health report into a response body, in the formats probes and people use.
+
+Each format is a function ``render(report, view) -> (content_type, body)``.
+Without details a format shows the overall status and nothing a stranger
+could learn from (no outputs, no host names, no sections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import View
+from .envelope import render_envelope
+from .health_json import HEALTH_JSON, render_health_json
+from .problem_json import render_problem_json
+from .runscope import render_runscope
+from .text import render_text
+
+__all__ = ["FORMATS", "HEALTH_JSON", "Renderer", "View"]
+
+Renderer = Callable[..., tuple[str, bytes]]
+
+#: Format name -> renderer.
+FORMATS: dict[str, Renderer] = {
+    "envelope": render_envelope,
+    "health+json": render_health_json,
+    "text": render_text,
+    "runscope": render_runscope,
+    "problem+json": render_problem_json,
+}

@@ -1,0 +1,129 @@
+"""The configuration of the HealthCheck handler, and the checks it describes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Literal
+
+import pydantic
+
+from ..di import DI
+from ..exceptions import HealthError
+from ..health import Check
+from .config import HandlerConfig
+
+__all__ = ["RESERVED_SECTION_NAMES", "HealthCheckConfig", "service_check"]
+
+#: Keys the bodies already use; a section may not take them.
+RESERVED_SECTION_NAMES = frozenset(
+    {"status", "error", "data", "pagination", "input_errors", "checks", "hostname", "timestamp", "results"}
+)
+
+StatusCode = pydantic.conint(ge=100, le=599)
+Seconds = pydantic.confloat(ge=0, allow_inf_nan=False)
+
+
+def service_check(name: str) -> Check:
+    """A check that builds the DI service ``name`` and calls its ``ping()`` if it has one.
+
+    Building alone proves little (the object may be cached from start-up),
+    so a service with ``ping()`` is exercised on every run. ``ping()`` may
+    return ``None`` or ``True``; ``False`` fails.
+    """
+
+    def check(di: DI) -> bool:
+        service = di.build_from_name(name, context="HealthCheck services")
+        ping = getattr(service, "ping", None)
+        if callable(ping) and ping() is False:
+            raise HealthError(f"{name}.ping() returned False")
+        return True
+
+    return Check(check, name=name)
+
+
+class HealthCheckConfig(HandlerConfig):
+    """Configuration of :class:`~skiesish.handlers.HealthCheck`; see docs/configuration.md."""
+
+    services: list[str] = pydantic.Field(default_factory=list)
+    callable: Callable[..., Any] | None = None
+    checks: list[Any] | dict[str, Any] = pydantic.Field(default_factory=list)
+    timeout: pydantic.PositiveFloat = 5.0
+    success_ttl: Seconds | None = 27.0  # type: ignore[valid-type]
+    failed_ttl: Seconds | None = 9.0  # type: ignore[valid-type]
+    refresh: Literal["on_demand", "background"] = "on_demand"
+    interval: pydantic.PositiveFloat | None = None
+    details: Literal["never", "always", "authorized"] = "never"
+    details_token: str | None = None
+    sections: dict[str, Any] = pydantic.Field(default_factory=dict)
+    format: Literal["envelope", "health+json", "text", "runscope", "problem+json"] = "envelope"
+    success_status: StatusCode = 200  # type: ignore[valid-type]
+    failed_status: StatusCode = 500  # type: ignore[valid-type]
+    success_headers: dict[str, str] = pydantic.Field(default_factory=dict)
+    failed_headers: dict[str, str] = pydantic.Field(default_factory=dict)
+    success_handler: Callable[..., Any] | None = None
+    failed_handler: Callable[..., Any] | None = None
+    tags: list[str] = pydantic.Field(default_factory=list)
+    on_change: Callable[..., Any] | None = None
+
+    @pydantic.field_validator("checks")
+    @classmethod
+    def _checks_are_callable(cls, value: list[Any] | dict[str, Any]) -> list[Any] | dict[str, Any]:
+        items = value.values() if isinstance(value, dict) else value
+        for item in items:
+            if not isinstance(item, Check) and not callable(item):
+                kind = type(item).__name__
+                raise ValueError(f"each check must be a callable or skiesish.Check, got {kind} {item!r:.60}")
+        return value
+
+    @pydantic.field_validator("sections")
+    @classmethod
+    def _sections_do_not_collide(cls, value: dict[str, Any]) -> dict[str, Any]:
+        taken = sorted(RESERVED_SECTION_NAMES & set(value))
+        if taken:
+            raise ValueError(
+                f"section names {taken} are already used by the response body; "
+                f"reserved: {sorted(RESERVED_SECTION_NAMES)}"
+            )
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> HealthCheckConfig:
+        if self.details == "authorized" and not self.details_token:
+            raise ValueError("details 'authorized' needs a details_token (a token, or 'env:VARIABLE')")
+        if self.details_token is not None and self.details != "authorized":
+            raise ValueError(f"details_token is only used with details 'authorized', not {self.details!r}")
+        if self.interval is not None and self.refresh != "background":
+            raise ValueError("interval is only used with refresh 'background'")
+        self.selected_checks()  # duplicate names and unknown tags fail here, at build time
+        return self
+
+    def all_checks(self) -> list[Check]:
+        """Every check the configuration names: services, the callable, then ``checks``."""
+        checks = [service_check(name) for name in self.services]
+        if self.callable is not None:
+            checks.append(Check(self.callable, falsy_fails=True))
+        if isinstance(self.checks, dict):
+            checks.extend(
+                dataclasses.replace(item, name=name) if isinstance(item, Check) else Check(item, name=name)
+                for name, item in self.checks.items()
+            )
+        else:
+            checks.extend(item if isinstance(item, Check) else Check(item) for item in self.checks)
+        names = [check.label for check in checks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(
+                f"check names must be unique; more than one check is named {', '.join(duplicates)}"
+            )
+        return checks
+
+    def selected_checks(self) -> list[Check]:
+        """The checks this handler runs: all of them, or those carrying one of ``tags``."""
+        checks = self.all_checks()
+        if not self.tags:
+            return checks
+        selected = [check for check in checks if set(check.tags) & set(self.tags)]
+        if not selected:
+            raise ValueError(f"no check carries any of the tags {self.tags}")
+        return selected
