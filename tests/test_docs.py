@@ -18,7 +18,9 @@ def documented_keys(handler_name: str) -> set[str]:
     text = (DOCS / "configuration.md").read_text()
     section = re.search(rf"^## {handler_name}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
     assert section, f"docs/configuration.md has no section for {handler_name}"
-    return set(re.findall(r"^\| `([a-z_]+)` \|", section.group(1), re.M))
+    table = re.search(r"^\| key \|.*?\n((?:\|.*\n)+)", section.group(1), re.M)
+    assert table, f"docs/configuration.md has no '| key |' table for {handler_name}"
+    return set(re.findall(r"^\| `([a-z_]+)` \|", table.group(1), re.M))
 
 
 HANDLERS = [

@@ -65,7 +65,9 @@ def test_ping_is_called_on_every_check():
     """A service with ping() is exercised on every probe, not only when first built."""
     service = Pinging()
     context = skiesish.contexts.test(
-        skiesish.Application(HealthCheck, {"services": ["pinging"]}, bindings={"pinging": service})
+        skiesish.Application(
+            HealthCheck, {"services": ["pinging"], "success_ttl": None}, bindings={"pinging": service}
+        )
     )
     context()
     context()
@@ -76,7 +78,9 @@ def test_a_service_that_dies_is_reported_on_the_next_probe():
     """Once ping() starts raising, the very next probe answers 500."""
     service = Pinging()
     context = skiesish.contexts.test(
-        skiesish.Application(HealthCheck, {"services": ["pinging"]}, bindings={"pinging": service})
+        skiesish.Application(
+            HealthCheck, {"services": ["pinging"], "success_ttl": None}, bindings={"pinging": service}
+        )
     )
     assert context()[1] == 200
     service.answer = ConnectionError("gone")
@@ -177,7 +181,7 @@ def test_interpreter_exits_are_never_swallowed(exception):
         (
             {"servics": ["x"]},
             r"HealthCheck configuration: unknown key 'servics' \(did you mean 'services'\?\); "
-            r"allowed keys: 'callable', 'services'",
+            r"allowed keys: 'callable', 'checks', .*'services',",
         ),
         (
             {"services": "cursor_backend"},

@@ -11,6 +11,7 @@ def test_top_level_names():
         [
             "Application",
             "BindingConfig",
+            "Check",
             "ConfigurationError",
             "HealthError",
             "SkiesishError",
