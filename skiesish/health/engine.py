@@ -63,6 +63,7 @@ class _Slot:
     failed_ttl: float | None
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     result: CheckResult | None = None
+    cached_result: CheckResult | None = None
     expires: float = 0.0
     run: _Run | None = None
     status_since: datetime.datetime | None = None
@@ -182,8 +183,8 @@ class HealthEngine:
         waiting: list[tuple[_Slot, _Run]] = []
         for slot in slots:
             with slot.lock:
-                if not force and slot.result is not None and now < slot.expires:
-                    fresh[slot.check.label] = dataclasses.replace(slot.result, cached=True)
+                if not force and slot.cached_result is not None and now < slot.expires:
+                    fresh[slot.check.label] = slot.cached_result
                     continue
                 if slot.run is None:
                     slot.run = self._start(slot)
@@ -195,12 +196,12 @@ class HealthEngine:
     def _latest(self, slots: list[_Slot]) -> Report:
         results = []
         for slot in slots:
-            result = slot.result
+            result = slot.cached_result
             if result is None:
                 result = CheckResult(
                     slot.check.label, False, "no result yet", 0.0, _utcnow(), critical=slot.check.critical
                 )
-            results.append(dataclasses.replace(result, cached=True))
+            results.append(result)
         return Report(tuple(results), is_complete=all(slot.result is not None for slot in slots))
 
     # -- running -----------------------------------------------------------
@@ -279,12 +280,15 @@ class HealthEngine:
         ttl = slot.success_ttl if result.passed else slot.failed_ttl
         result = dataclasses.replace(result, status_since=slot.status_since, ttl=ttl)
         slot.result = result
+        slot.cached_result = dataclasses.replace(result, cached=True)
         slot.expires = time.monotonic() + ttl if ttl else 0.0
         return result
 
     # -- status changes and background refresh -----------------------------
 
     def _note_status(self, report: Report) -> None:
+        if self._status == report.status:  # the common case, without taking the lock
+            return
         with self._status_lock:
             previous, self._status = self._status, report.status
         if previous == report.status:

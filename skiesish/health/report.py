@@ -64,21 +64,19 @@ class Report:
     timestamp: datetime.datetime = dataclasses.field(
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
     )
+    #: ``"pass"``, ``"warn"``, ``"fail"`` or ``"unknown"``, worked out once.
+    status: str = dataclasses.field(init=False)
+    #: Whether the whole is healthy (``pass`` or ``warn``).
+    passed: bool = dataclasses.field(init=False)
 
-    @property
-    def status(self) -> str:
-        """``"pass"``, ``"warn"``, ``"fail"`` or ``"unknown"``."""
+    def __post_init__(self) -> None:
         if not self.is_complete:
-            return UNKNOWN
-        statuses = {result.status for result in self.results}
-        if FAIL in statuses:
-            return FAIL
-        return WARN if WARN in statuses else PASS
-
-    @property
-    def passed(self) -> bool:
-        """Whether the whole is healthy (``pass`` or ``warn``)."""
-        return self.status in (PASS, WARN)
+            status = UNKNOWN
+        else:
+            statuses = {result.status for result in self.results}
+            status = FAIL if FAIL in statuses else WARN if WARN in statuses else PASS
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "passed", status in (PASS, WARN))
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:

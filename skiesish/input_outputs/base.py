@@ -42,9 +42,33 @@ class InputOutput:
     ) -> None:
         self.method = method.upper()
         self.path = path if path.startswith("/") else "/" + path
-        self.query_parameters: dict[str, list[str]] = dict(query_parameters or {})
-        self.headers: dict[str, str] = {name.lower(): value for name, value in (headers or {}).items()}
+        self._query_parameters: dict[str, list[str]] | None = dict(query_parameters or {})
+        self._headers: dict[str, str] | None = {
+            name.lower(): value for name, value in (headers or {}).items()
+        }
         self._body = body
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header name (lower case) -> value."""
+        if self._headers is None:
+            self._headers = self._read_headers()
+        return self._headers
+
+    @property
+    def query_parameters(self) -> dict[str, list[str]]:
+        """Query parameter name -> every value given for it, in order."""
+        if self._query_parameters is None:
+            self._query_parameters = self._read_query_parameters()
+        return self._query_parameters
+
+    def _read_headers(self) -> dict[str, str]:
+        """Hook for subclasses that read headers only when first asked (probes rarely ask)."""
+        return {}
+
+    def _read_query_parameters(self) -> dict[str, list[str]]:
+        """Hook for subclasses that parse the query only when first asked."""
+        return {}
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """Return header ``name`` (case-insensitive), or ``default``."""
