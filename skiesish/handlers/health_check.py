@@ -80,7 +80,7 @@ class HealthCheck(Handler):
             (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
         accept = input_output.header("Accept") or ""
-        format_name = "health+json" if HEALTH_JSON in accept else self.config.format
+        format_name = "health+json" if HEALTH_JSON in accept.lower() else self.config.format
         if self._is_plain and format_name == "envelope":
             return body_response(SUCCESS_BODY if report.passed else FAILURE_BODY, status_code, extra_headers)
         custom = self.config.success_handler if report.passed else self.config.failed_handler
