@@ -33,7 +33,8 @@ _DRIVERS = {
 }
 
 
-def _import_driver(dialect: str) -> ModuleType:
+def import_driver(dialect: str) -> ModuleType:
+    """Import the DB-API driver of ``dialect``, or raise ``MissingExtraError`` naming the extra."""
     module_name, extra = _DRIVERS[dialect]
     try:
         return importlib.import_module(module_name)
@@ -48,6 +49,8 @@ class Database:
 
     Args:
         details: where the database is.
+        read_timeout: seconds to wait for each reply (MySQL/MariaDB only;
+            PyMySQL is the one driver with a client-side read timeout).
 
     Example:
         >>> database = Database(ConnectionDetails.from_url("sqlite:///:memory:"))
@@ -55,9 +58,10 @@ class Database:
         ...     cursor.execute("SELECT 1")
     """
 
-    def __init__(self, details: ConnectionDetails) -> None:
+    def __init__(self, details: ConnectionDetails, read_timeout: float | None = None) -> None:
         self.details = details
-        self.driver = _import_driver(details.dialect)
+        self.read_timeout = read_timeout
+        self.driver = import_driver(details.dialect)
         self.placeholder = "?" if details.dialect == "sqlite" else "%s"
         self.identifier_quote = "`" if details.dialect == "mysql" else '"'
         # SQLite connections do not break (its OperationalError also means "no such table").
@@ -133,6 +137,11 @@ class Database:
         if self._shared is not None:
             self._close_quietly(self._shared)
 
+    def __del__(self) -> None:
+        # A Database dropped without close() still ends its connections cleanly.
+        with contextlib.suppress(Exception):
+            self.close()
+
     def open_connection_count(self) -> int:
         """How many connections are currently held (one per thread that used the database)."""
         if self._shared is not None:
@@ -166,6 +175,8 @@ class Database:
             password=details.password,
             database=details.database,
             connect_timeout=details.connect_timeout,
+            read_timeout=self.read_timeout,
+            write_timeout=self.read_timeout,
             autocommit=True,
             cursorclass=self.driver.cursors.Cursor,
         )

@@ -164,8 +164,19 @@ class HealthEngine:
         return self._slots[name].status_changes
 
     def close(self) -> None:
-        """Stop the background refresh, if any."""
+        """Stop the background refresh, if any, and close what the checks opened.
+
+        A check whose function has a ``close()`` method (the ready-made ones
+        that keep a client) has it called.
+        """
         self._stop.set()
+        for slot in self._slots.values():
+            close = getattr(slot.check.func, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    logger.exception("closing the check %r failed", slot.check.label)
 
     # -- selecting and collecting ------------------------------------------
 

@@ -1,0 +1,188 @@
+"""Checks of the services an application talks to: SQL databases, Redis, AMQP brokers."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+from ..backends import ConnectionDetails, Database
+from ..backends.database import import_driver
+from ..di import DI
+from ..exceptions import ConfigurationError, HealthError
+from ..health import Check
+from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, import_extra, latency
+
+__all__ = ["amqp", "redis", "sql"]
+
+
+def _one_of(kind: str, service: str | None, url: str | None, default_service: str | None) -> str | None:
+    """Check that at most one of ``service`` and ``url`` is given; return the service to use."""
+    if service is not None and url is not None:
+        raise ConfigurationError(f"{kind}(): give service= or url=, not both")
+    if url is not None and not isinstance(url, str):
+        raise ConfigurationError(f"{kind}(): url must be a string, got {type(url).__name__}")
+    if service is None and url is None:
+        if default_service is None:
+            raise ConfigurationError(f"{kind}(): give url= (or service= naming a DI dependency)")
+        return default_service
+    if service is not None and (not isinstance(service, str) or not service.isidentifier()):
+        raise ConfigurationError(f"{kind}(): service must be a DI name, got {service!r}")
+    return service
+
+
+def _ping_service(kind: str, service: str) -> Check:
+    """A check that pings the application's own client, the DI dependency ``service``."""
+
+    def check(di: DI) -> tuple[bool, str]:
+        client = di.build_from_name(service, context=f"checks.{kind}()")
+        ping = getattr(client, "ping", None)
+        if not callable(ping):
+            raise HealthError(f"the dependency {service!r} ({type(client).__name__}) has no ping() method")
+        started = time.perf_counter()
+        if ping() is False:
+            raise HealthError(f"{service}.ping() returned False")
+        return True, f"ping in {latency(started)}"
+
+    return Check(check, name=service)
+
+
+def sql(
+    service: str | None = None,
+    url: str | None = None,
+    timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    name: str | None = None,
+    **check_options: Any,
+) -> Check:
+    """``SELECT 1`` on the application's ``cursor_backend`` (or ``service``), or on the database at ``url``.
+
+    With ``url`` (``sqlite:///...``, ``postgresql://...``, ``mysql://...``)
+    the check keeps its own connections, one per check thread, reused from
+    probe to probe and replaced when broken; ``timeout`` bounds connecting
+    (and, on MySQL/MariaDB, each read).
+
+    Example:
+        >>> sql()                                          # the app's own cursor_backend
+        >>> sql(url="postgresql://monitor@db:5432/app")    # another database
+    """
+    service = _one_of("sql", service, url, "cursor_backend")
+    seconds = check_timeout("sql", timeout)
+    if service is not None:
+        check = _ping_service("sql", service)
+        return build_check(check.func, name or service, check_options)
+    details = ConnectionDetails.from_url(str(url))
+    details = dataclasses.replace(details, connect_timeout=min(details.connect_timeout, seconds))
+    import_driver(details.dialect)  # a missing extra fails now, at build time
+    holder = _Lazy(lambda: Database(details, read_timeout=seconds))
+
+    def database_answers() -> tuple[bool, str]:
+        started = time.perf_counter()
+        holder.get().ping()
+        return True, f"SELECT 1 in {latency(started)}"
+
+    database_answers.close = holder.close  # type: ignore[attr-defined]
+
+    return build_check(database_answers, name or f"sql:{details.dialect}", check_options)
+
+
+def redis(
+    url: str | None = None,
+    service: str | None = None,
+    timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    name: str | None = None,
+    **check_options: Any,
+) -> Check:
+    """``PING`` the Redis server at ``url``, or the application's own client ``service``.
+
+    With ``url`` the check keeps one redis-py client (and its connection
+    pool) for all probes; ``timeout`` bounds connecting and each reply.
+
+    Example:
+        >>> redis(url="redis://127.0.0.1:6379/0")
+        >>> redis(service="redis_client")
+    """
+    service = _one_of("redis", service, url, None)
+    seconds = check_timeout("redis", timeout)
+    if service is not None:
+        return build_check(_ping_service("redis", service).func, name or service, check_options)
+    redis_module = import_extra("redis", "redis", "checks.redis()")
+    parts = urllib.parse.urlsplit(str(url))
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+        raise ConfigurationError(
+            f"redis(): url must be redis://host:port/db (or rediss://, unix://), got {url!r}"
+        )
+    holder = _Lazy(
+        lambda: redis_module.Redis.from_url(
+            str(url), socket_connect_timeout=seconds, socket_timeout=seconds, retry_on_timeout=False
+        )
+    )
+
+    def redis_answers() -> tuple[bool, str]:
+        started = time.perf_counter()
+        if holder.get().ping() is not True:
+            raise HealthError("PING did not answer PONG")
+        return True, f"PING in {latency(started)}"
+
+    redis_answers.close = holder.close  # type: ignore[attr-defined]
+
+    return build_check(redis_answers, name or f"redis:{parts.hostname or parts.path}", check_options)
+
+
+def amqp(
+    url: str, timeout: float = DEFAULT_SOCKET_TIMEOUT, name: str | None = None, **check_options: Any
+) -> Check:
+    """Open and close a connection to the AMQP 0-9-1 broker at ``url`` (RabbitMQ), with pika.
+
+    Each probe opens a fresh connection, which is what proves the broker
+    accepts clients, and closes it; ``timeout`` bounds every step.
+
+    Example:
+        >>> amqp("amqp://guest:guest@127.0.0.1:5672/%2F")
+    """
+    pika = import_extra("pika", "amqp", "checks.amqp()")
+    seconds = check_timeout("amqp", timeout)
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+        raise ConfigurationError(f"amqp(): url must be amqp://user:password@host:5672/vhost, got {url!r}")
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = seconds
+    parameters.stack_timeout = seconds
+    parameters.blocked_connection_timeout = seconds
+    parameters.connection_attempts = 1
+    parameters.heartbeat = 0
+
+    def broker_accepts() -> tuple[bool, str]:
+        started = time.perf_counter()
+        connection = pika.BlockingConnection(parameters)
+        try:
+            if not connection.is_open:
+                raise HealthError("the connection did not open")
+        finally:
+            connection.close()
+        return True, f"connected in {latency(started)}"
+
+    return build_check(broker_accepts, name or f"amqp:{parts.hostname}", check_options)
+
+
+class _Lazy:
+    """Build a client on first use, once, however many threads ask; close it on request."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._factory()
+        return self._value
+
+    def close(self) -> None:
+        with self._lock:
+            value, self._value = self._value, None
+        if value is not None:
+            value.close()
