@@ -54,4 +54,6 @@ def _describe(problem: Any, allowed: list[str]) -> str:
     value = problem.get("input")
     message = str(problem["msg"]).removeprefix("Value error, ")
     message = message[0].lower() + message[1:] if message else message
+    if problem["type"] == "value_error":  # our own validators already say what arrived
+        return f"'{key}': {message}"
     return f"'{key}': {message}, got {type(value).__name__} {value!r:.80}"

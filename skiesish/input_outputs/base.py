@@ -74,6 +74,14 @@ class InputOutput:
         """Return header ``name`` (case-insensitive), or ``default``."""
         return self.headers.get(name.lower(), default)
 
+    def accepts(self, media_type: str) -> bool:
+        """Whether the ``Accept`` header names ``media_type`` itself with a quality above 0.
+
+        Wildcards (``*/*``) do not count: they accept the default format.
+        """
+        accept = self.header("Accept")
+        return bool(accept) and _names_media_type(accept, media_type.lower())
+
     def query(self, name: str, default: str | None = None) -> str | None:
         """Return the last value of query parameter ``name``, or ``default``."""
         values = self.query_parameters.get(name)
@@ -100,3 +108,20 @@ class InputOutput:
             return json.loads(raw)
         except ValueError as error:
             raise ClientError(f"the request body is not valid JSON: {error}") from None
+
+
+def _names_media_type(accept: str, media_type: str) -> bool:
+    """Read an ``Accept`` header (RFC 9110 section 12.5.1) for one exact media type."""
+    for media_range in accept.split(","):
+        name, *parameters = (part.strip() for part in media_range.split(";"))
+        if name.lower() != media_type:
+            continue
+        quality = next(
+            (value for key, _, value in (p.partition("=") for p in parameters) if key.strip() == "q"), "1"
+        )
+        try:
+            if float(quality) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
