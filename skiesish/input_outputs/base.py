@@ -80,7 +80,7 @@ class InputOutput:
         Wildcards (``*/*``) do not count: they accept the default format.
         """
         accept = self.header("Accept")
-        return bool(accept) and _names_media_type(accept, media_type.lower())
+        return accept is not None and _names_media_type(accept, media_type.lower())
 
     def query(self, name: str, default: str | None = None) -> str | None:
         """Return the last value of query parameter ``name``, or ``default``."""
