@@ -181,7 +181,7 @@ def test_interpreter_exits_are_never_swallowed(exception):
         (
             {"servics": ["x"]},
             r"HealthCheck configuration: unknown key 'servics' \(did you mean 'services'\?\); "
-            r"allowed keys: 'callable', 'checks', .*'services',",
+            r"allowed keys: 'cache', 'cache_namespace', 'callable', 'checks', .*'services',",
         ),
         (
             {"services": "cursor_backend"},

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..formats import FORMATS, HEALTH_JSON, View
 from ..health import HealthEngine
+from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput
 from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body
 from ..security import DetailsPolicy, resolve_token
@@ -60,6 +61,7 @@ class HealthCheck(Handler):
             failed_ttl=config.failed_ttl,
             on_change=config.on_change,
             background_interval=(config.interval or 10.0) if config.refresh == "background" else None,
+            shared_cache=RedisResultCache(config.cache, config.cache_namespace) if config.cache else None,
         )
         # The common case, the bare envelope, is answered from bytes made once.
         self._is_plain = (
@@ -79,8 +81,7 @@ class HealthCheck(Handler):
         extra_headers = tuple(
             (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
-        accept = input_output.header("Accept") or ""
-        format_name = "health+json" if HEALTH_JSON in accept.lower() else self.config.format
+        format_name = "health+json" if input_output.accepts(HEALTH_JSON) else self.config.format
         if self._is_plain and format_name == "envelope":
             return body_response(SUCCESS_BODY if report.passed else FAILURE_BODY, status_code, extra_headers)
         custom = self.config.success_handler if report.passed else self.config.failed_handler

@@ -65,6 +65,8 @@ class HealthCheckConfig(HandlerConfig):
     failed_handler: Callable[..., Any] | None = None
     tags: list[str] = pydantic.Field(default_factory=list)
     on_change: Callable[..., Any] | None = None
+    cache: str | None = None
+    cache_namespace: str | None = None
 
     @pydantic.field_validator("checks")
     @classmethod
@@ -95,6 +97,10 @@ class HealthCheckConfig(HandlerConfig):
             raise ValueError(f"details_token is only used with details 'authorized', not {self.details!r}")
         if self.interval is not None and self.refresh != "background":
             raise ValueError("interval is only used with refresh 'background'")
+        if self.cache is not None and not self.cache.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"cache must be a redis:// URL (or rediss://, unix://), got {self.cache!r}")
+        if self.cache_namespace is not None and self.cache is None:
+            raise ValueError("cache_namespace is only used with cache")
         self.selected_checks()  # duplicate names and unknown tags fail here, at build time
         return self
 

@@ -28,6 +28,7 @@ from .check import DEFAULT, Check
 from .outcome import interpret_exception, interpret_return
 from .pool import DaemonPool
 from .report import PASS, CheckResult, Report
+from .shared_cache import RedisResultCache
 
 __all__ = ["HealthEngine"]
 
@@ -83,6 +84,8 @@ class HealthEngine:
         on_change: called with the new :class:`Report` when the overall status changes.
         background_interval: if set, a daemon thread re-runs every check this
             often and evaluations only read the latest results.
+        shared_cache: results and single-flight locks shared with the other
+            worker processes of this host (see :mod:`skiesish.health.shared_cache`).
 
     Example:
         >>> engine = HealthEngine([Check(lambda: True, name="always")], di)
@@ -99,8 +102,10 @@ class HealthEngine:
         failed_ttl: float | None = DEFAULT_FAILED_TTL,
         on_change: Callable[[Report], Any] | None = None,
         background_interval: float | None = None,
+        shared_cache: RedisResultCache | None = None,
     ) -> None:
         self.di = di
+        self.shared_cache = shared_cache
         self.on_change = on_change
         self._slots: dict[str, _Slot] = {}
         for item in checks:
@@ -170,6 +175,8 @@ class HealthEngine:
         that keep a client) has it called.
         """
         self._stop.set()
+        if self.shared_cache is not None:
+            self.shared_cache.close()
         for slot in self._slots.values():
             close = getattr(slot.check.func, "close", None)
             if callable(close):
@@ -228,7 +235,15 @@ class HealthEngine:
     def _complete(self, slot: _Slot, run: _Run) -> CheckResult:
         """Run the check and keep its result (on the worker, also after the deadline passed)."""
         try:
-            result = self._execute(slot, run.deadline)
+            if self.shared_cache is None:
+                result = self._execute(slot, run.deadline)
+            else:
+                result = self.shared_cache.produce(
+                    slot.check.label,
+                    lambda: self._execute(slot, run.deadline),
+                    lambda result: slot.success_ttl if result.passed else slot.failed_ttl,
+                    run.deadline,
+                )
         except BaseException:
             # KeyboardInterrupt or SystemExit from a check: the waiter re-raises it.
             with slot.lock:
@@ -292,7 +307,9 @@ class HealthEngine:
         result = dataclasses.replace(result, status_since=slot.status_since, ttl=ttl)
         slot.result = result
         slot.cached_result = dataclasses.replace(result, cached=True)
-        slot.expires = time.monotonic() + ttl if ttl else 0.0
+        # A result shared by another process is already some seconds old.
+        age = max(0.0, (_utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
+        slot.expires = time.monotonic() + ttl - age if ttl else 0.0
         return result
 
     # -- status changes and background refresh -----------------------------
