@@ -13,10 +13,11 @@ from .base import View
 from .envelope import render_envelope
 from .health_json import HEALTH_JSON, render_health_json
 from .problem_json import render_problem_json
+from .prometheus import render_prometheus
 from .runscope import render_runscope
 from .text import render_text
 
-__all__ = ["FORMATS", "HEALTH_JSON", "Renderer", "View"]
+__all__ = ["ALWAYS_OK_FORMATS", "FORMATS", "HEALTH_JSON", "Renderer", "View"]
 
 Renderer = Callable[..., tuple[str, bytes]]
 
@@ -27,4 +28,8 @@ FORMATS: dict[str, Renderer] = {
     "text": render_text,
     "runscope": render_runscope,
     "problem+json": render_problem_json,
+    "prometheus": render_prometheus,
 }
+
+#: Formats answered 200 whatever the health: a scraper must record the values, not a failed scrape.
+ALWAYS_OK_FORMATS = frozenset({"prometheus"})

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from ..formats import FORMATS, HEALTH_JSON, View
+from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, View
 from ..health import HealthEngine
 from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput
@@ -82,6 +82,8 @@ class HealthCheck(Handler):
             (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
         format_name = "health+json" if input_output.accepts(HEALTH_JSON) else self.config.format
+        if format_name in ALWAYS_OK_FORMATS:
+            status_code = 200
         if self._is_plain and format_name == "envelope":
             return body_response(SUCCESS_BODY if report.passed else FAILURE_BODY, status_code, extra_headers)
         custom = self.config.success_handler if report.passed else self.config.failed_handler

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pydantic
 
+from ..checks.base import import_extra
 from ..di import DI
 from ..exceptions import HealthError
 from ..health import Check
@@ -56,7 +57,7 @@ class HealthCheckConfig(HandlerConfig):
     details: Literal["never", "always", "authorized"] = "never"
     details_token: str | None = None
     sections: dict[str, Any] = pydantic.Field(default_factory=dict)
-    format: Literal["envelope", "health+json", "text", "runscope", "problem+json"] = "envelope"
+    format: Literal["envelope", "health+json", "text", "runscope", "problem+json", "prometheus"] = "envelope"
     success_status: StatusCode = 200  # type: ignore[valid-type]
     failed_status: StatusCode = 500  # type: ignore[valid-type]
     success_headers: dict[str, str] = pydantic.Field(default_factory=dict)
@@ -101,6 +102,8 @@ class HealthCheckConfig(HandlerConfig):
             raise ValueError(f"cache must be a redis:// URL (or rediss://, unix://), got {self.cache!r}")
         if self.cache_namespace is not None and self.cache is None:
             raise ValueError("cache_namespace is only used with cache")
+        if self.format == "prometheus":
+            import_extra("prometheus_client", "prometheus", "format 'prometheus'")
         self.selected_checks()  # duplicate names and unknown tags fail here, at build time
         return self
 

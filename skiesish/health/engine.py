@@ -69,6 +69,7 @@ class _Slot:
     run: _Run | None = None
     status_since: datetime.datetime | None = None
     status_changes: int = 0
+    last_success: datetime.datetime | None = None
     runs: int = 0
 
 
@@ -303,8 +304,16 @@ class HealthEngine:
             slot.status_since = result.timestamp
             if previous is not None:
                 slot.status_changes += 1
+        if result.passed:
+            slot.last_success = result.timestamp
         ttl = slot.success_ttl if result.passed else slot.failed_ttl
-        result = dataclasses.replace(result, status_since=slot.status_since, ttl=ttl)
+        result = dataclasses.replace(
+            result,
+            status_since=slot.status_since,
+            ttl=ttl,
+            last_success=slot.last_success,
+            status_changes=slot.status_changes,
+        )
         slot.result = result
         slot.cached_result = dataclasses.replace(result, cached=True)
         # A result shared by another process is already some seconds old.

@@ -25,6 +25,8 @@ class CheckResult:
         critical: whether a failure fails the whole.
         status_since: when the check's status last changed (UTC).
         ttl: seconds this result is reused for (``None``: not reused).
+        last_success: when the check last passed (UTC), if it ever did.
+        status_changes: how often the check has flipped between pass and fail.
     """
 
     name: str
@@ -36,6 +38,8 @@ class CheckResult:
     cached: bool = False
     status_since: datetime.datetime | None = None
     ttl: float | None = None
+    last_success: datetime.datetime | None = None
+    status_changes: int = 0
 
     @property
     def expires(self) -> datetime.datetime:

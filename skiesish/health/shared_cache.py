@@ -43,7 +43,7 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 
 def _encode(result: CheckResult) -> str:
     fields = dataclasses.asdict(result)
-    for key in ("timestamp", "status_since"):
+    for key in ("timestamp", "status_since", "last_success"):
         if fields[key] is not None:
             fields[key] = fields[key].isoformat()
     return json.dumps(fields)
@@ -51,7 +51,7 @@ def _encode(result: CheckResult) -> str:
 
 def _decode(text: bytes | str) -> CheckResult:
     fields = json.loads(text)
-    for key in ("timestamp", "status_since"):
+    for key in ("timestamp", "status_since", "last_success"):
         if fields[key] is not None:
             fields[key] = datetime.datetime.fromisoformat(fields[key])
     fields["cached"] = True
