@@ -166,7 +166,8 @@ class HealthEngine:
             whole is not None
             and time.monotonic() < whole[1]
             and all(
-                slot.cached_result is result for slot, result in zip(self._slots.values(), whole[0].results)
+                slot.cached_result is result
+                for slot, result in zip(self._slots.values(), whole[0].results, strict=True)
             )
         )
 
