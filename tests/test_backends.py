@@ -464,14 +464,14 @@ def kill_mysql_connection(backend: CursorBackend, url: str) -> int:
 
 
 @pytest.mark.services
-def test_postgres_ping_fails_on_a_killed_connection(
+def test_postgres_idle_killed_connection_is_noticed_before_use(
     postgres_backend: CursorBackend, postgres_url: str
 ) -> None:
-    """ping() after the server ended the connection raises rather than reporting health."""
-    kill_postgres_connection(postgres_backend, postgres_url)
+    """A connection the server ended while idle is noticed before use: the next ping() gets a fresh one."""
+    old_pid = kill_postgres_connection(postgres_backend, postgres_url)
 
-    with pytest.raises(psycopg.OperationalError, match="terminating connection"):
-        postgres_backend.ping()
+    assert postgres_backend.ping() is True
+    assert postgres_backend.database.connection().info.backend_pid != old_pid
 
 
 @pytest.mark.services
@@ -486,12 +486,14 @@ def test_postgres_killed_connection_is_replaced(postgres_backend: CursorBackend,
 
 
 @pytest.mark.services
-def test_mysql_ping_fails_on_a_killed_connection(mysql_backend: CursorBackend, mysql_url: str) -> None:
-    """ping() after the server killed the connection raises rather than reporting health."""
-    kill_mysql_connection(mysql_backend, mysql_url)
+def test_mysql_idle_killed_connection_is_noticed_before_use(
+    mysql_backend: CursorBackend, mysql_url: str
+) -> None:
+    """A connection the server killed while idle is noticed before use: the next ping() gets a fresh one."""
+    old_id = kill_mysql_connection(mysql_backend, mysql_url)
 
-    with pytest.raises(pymysql.err.OperationalError, match=r"Lost connection|gone away|killed"):
-        mysql_backend.ping()
+    assert mysql_backend.ping() is True
+    assert mysql_backend.database.connection().thread_id() != old_id
 
 
 @pytest.mark.services

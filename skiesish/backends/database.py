@@ -15,7 +15,11 @@ writers at once ("database table is locked") instead of waiting.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import os
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from types import ModuleType
@@ -23,6 +27,7 @@ from typing import Any
 
 from ..exceptions import MissingExtraError
 from .connection_details import ConnectionDetails
+from .watchdog import WATCHDOG
 
 __all__ = ["Database"]
 
@@ -121,10 +126,24 @@ class Database:
         self._close_quietly(connection)
 
     def ping(self) -> bool:
-        """Run ``SELECT 1`` on a real connection; raise if the database does not answer."""
+        """Run ``SELECT 1`` on a real connection; raise if the database does not answer.
+
+        With a ``read_timeout`` on PostgreSQL, whose driver has no read
+        timeout of its own, the connection's socket is shut down when the
+        timeout passes, which ends the wait with an error.
+        """
         with self.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+            ticket = None
+            if self.read_timeout and self.details.dialect == "postgresql":
+                ticket = WATCHDOG.schedule(
+                    self.read_timeout, functools.partial(_shut_down, self.connection())
+                )
+            try:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+            finally:
+                if ticket is not None:
+                    WATCHDOG.cancel(ticket)
         return True
 
     def close(self) -> None:
@@ -182,14 +201,41 @@ class Database:
         )
 
     def _is_usable(self, connection: Any) -> bool:
+        """Whether an idle connection can be used: open, and not closed by the server meanwhile.
+
+        A server that closed an idle connection (restart, failover, idle
+        timeout) leaves its socket readable; finding that costs one
+        ``select`` and saves the caller a failed query.
+        """
         dialect = self.details.dialect
         if dialect == "postgresql":
-            return not (connection.closed or connection.broken)
-        if dialect == "mysql":
-            return bool(connection.open)
-        return True
+            if connection.closed or connection.broken:
+                return False
+            descriptor = connection.fileno()
+        elif dialect == "mysql":
+            socket_ = getattr(connection, "_sock", None)
+            if not connection.open or socket_ is None:
+                return False
+            descriptor = socket_.fileno()
+        else:
+            return True
+        try:
+            readable, _, _ = select.select([descriptor], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
 
     @staticmethod
     def _close_quietly(connection: Any) -> None:
         with contextlib.suppress(Exception):
             connection.close()
+
+
+def _shut_down(connection: Any) -> None:
+    """Shut down the socket under a PostgreSQL connection, waking whoever waits on it."""
+    with contextlib.suppress(OSError, ValueError):
+        duplicate = socket.socket(fileno=os.dup(connection.fileno()))
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()

@@ -61,7 +61,9 @@ def sql(
     With ``url`` (``sqlite:///...``, ``postgresql://...``, ``mysql://...``)
     the check keeps its own connections, one per check thread, reused from
     probe to probe and replaced when broken; ``timeout`` bounds connecting
-    (and, on MySQL/MariaDB, each read).
+    and each reply (on PostgreSQL, whose driver has no read timeout, by
+    shutting the socket down; and connecting to PostgreSQL never gives up
+    sooner than 2 s, libpq's floor for ``connect_timeout``).
 
     Example:
         >>> sql()                                          # the app's own cursor_backend
@@ -155,7 +157,12 @@ def amqp(
 
     def broker_accepts() -> tuple[bool, str]:
         started = time.perf_counter()
-        connection = pika.BlockingConnection(parameters)
+        try:
+            connection = pika.BlockingConnection(parameters)
+        except pika.exceptions.AMQPConnectionError as error:
+            # pika's messages are often empty; say where, and what kind of refusal it was.
+            detail = str(error) or repr(error)
+            raise HealthError(f"cannot connect to {parts.hostname}:{parts.port or 5672}: {detail}") from None
         try:
             if not connection.is_open:
                 raise HealthError("the connection did not open")

@@ -1,0 +1,309 @@
+"""Nothing leaks: many probes hold few server connections; after a blackhole, threads and fds come back.
+
+Each HealthCheck runs its checks on every probe (caching off) and reaches its
+server through a FaultProxy. Server-side counts are narrowed to the
+connections that came through the proxy (by the client ports it used), so
+other clients of the same servers, such as another test run, do not count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pymysql
+import pytest
+import redis
+from conftest import require_server
+from faultproxy import FaultProxy
+
+import skiesish
+from skiesish.contexts import TestContext
+from skiesish.environment import Environment
+from skiesish.handlers import HealthCheck
+
+DEADLINE = 1.0  # the engine's deadline and each check's own socket timeout, in seconds
+PROBES = 1000
+SAMPLE_EVERY = 100  # probes between two looks at the server's connections
+SERVER_CONNECTION_BOUND = 4  # two clients (the check's, cursor_backend's) on at most two worker threads each
+SETTLE_WITHIN = 5.0  # seconds for threads and fds to come back once a blackhole ends
+POLL_INTERVAL = 0.05
+
+REDIS_URL = os.environ.get("SKIESISH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP_URL = os.environ.get("SKIESISH_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A real server: its URL and the ready-made check for it."""
+
+    name: str
+    url: str
+    make_check: Callable[..., skiesish.Check]
+
+    @property
+    def port(self) -> int:
+        """The real server's port."""
+        return int(urllib.parse.urlsplit(self.url).port or 0)
+
+    def url_through(self, proxy: FaultProxy) -> str:
+        """This server's URL with the proxy's port in place of the server's."""
+        parts = urllib.parse.urlsplit(self.url)
+        netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{netloc}:{proxy.port}"))
+
+
+def target_named(name: str, request: pytest.FixtureRequest) -> Target:
+    """The server ``name``, once it answers (else skip, or fail under SKIESISH_REQUIRE_SERVICES=1)."""
+    if name == "postgresql":
+        return Target(name, str(request.getfixturevalue("postgres_url")), skiesish.checks.sql)
+    if name == "mariadb":
+        return Target(name, str(request.getfixturevalue("mysql_url")), skiesish.checks.sql)
+    url = REDIS_URL if name == "redis" else AMQP_URL
+    parts = urllib.parse.urlsplit(url)
+    require_server(name, parts.hostname or "", parts.port or 0)
+    return Target(name, url, skiesish.checks.redis if name == "redis" else skiesish.checks.amqp)
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
+    """``fault_proxy(port)`` starts a FaultProxy in front of 127.0.0.1:port; all are closed afterwards."""
+    proxies: list[FaultProxy] = []
+
+    def start(target_port: int) -> FaultProxy:
+        proxy = FaultProxy("127.0.0.1", target_port)
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.close()
+
+
+@pytest.fixture
+def health(tmp_path: Path) -> Iterator[Callable[..., TestContext]]:
+    """``health(url, **config)`` builds a HealthCheck without caching, DATABASE_URL=url; closed after."""
+    contexts: list[TestContext] = []
+
+    def build(url: str, **config: Any) -> TestContext:
+        environment = Environment(environ={"DATABASE_URL": url}, env_file=tmp_path / "none")
+        application = skiesish.Application(
+            HealthCheck, {"timeout": DEADLINE, "success_ttl": None, "failed_ttl": None, **config}
+        )
+        context = skiesish.contexts.test(
+            application, bindings={"environment": environment}, cursor_backend_to_memory_backend=False
+        )
+        contexts.append(context)
+        return context
+
+    yield build
+    for context in contexts:
+        context.close()
+
+
+def status(context: TestContext) -> int:
+    """Probe once; return the status code."""
+    return context()[1]
+
+
+def open_fds() -> int:
+    """How many file descriptors this process holds open."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def resources() -> tuple[int, int]:
+    """This process's live threads and open file descriptors."""
+    return threading.active_count(), open_fds()
+
+
+def within(left: tuple[int, ...], right: tuple[int, ...]) -> bool:
+    """Whether every count in ``left`` is at most the matching one in ``right``."""
+    return all(a <= b for a, b in zip(left, right, strict=True))
+
+
+# -- the server's view of our connections ----------------------------------------
+
+
+def _client_ports(addresses: list[str]) -> list[int]:
+    return [int(address.rsplit(":", 1)[1]) for address in addresses if ":" in address]
+
+
+def postgres_connections(url: str, ports: frozenset[int]) -> int:
+    """Rows of pg_stat_activity for the test database whose client port is one of ``ports``."""
+    database = urllib.parse.urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND client_port = ANY(%s)",
+            (database, sorted(ports)),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mariadb_connections(url: str, ports: frozenset[int]) -> int:
+    """Threads in MariaDB's process list whose client port is one of ``ports``.
+
+    ``Threads_connected`` counts every client of the server; the process list
+    tells ours apart.
+    """
+    parts = urllib.parse.urlsplit(url)
+    connection = pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT HOST FROM information_schema.PROCESSLIST")
+            hosts = [str(row[0]) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+    return sum(port in ports for port in _client_ports(hosts))
+
+
+def redis_connections(url: str, ports: frozenset[int]) -> int:
+    """Lines of CLIENT LIST whose client port is one of ``ports``."""
+    client = redis.Redis.from_url(url)
+    try:
+        addresses = [str(entry["addr"]) for entry in client.client_list()]
+    finally:
+        client.close()
+    return sum(port in ports for port in _client_ports(addresses))
+
+
+SERVER_COUNTS: dict[str, Callable[[str, frozenset[int]], int]] = {
+    "postgresql": postgres_connections,
+    "mariadb": mariadb_connections,
+    "redis": redis_connections,
+}
+
+
+# -- many probes ------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("name", ["postgresql", "mariadb", "redis"])
+def test_probes_hold_a_bounded_number_of_server_connections(
+    name: str,
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    health: Callable[..., TestContext],
+) -> None:
+    """1,000 probes without caching never hold more than a few connections on the server."""
+    target = target_named(name, request)
+    proxy = fault_proxy(target.port)
+    url = target.url_through(proxy)
+    services = ["cursor_backend"] if name != "redis" else []
+    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)], services=services)
+    count = SERVER_COUNTS[name]
+    statuses: set[int] = set()
+    held = []
+    for done in range(1, PROBES + 1):
+        statuses.add(status(context))
+        if done % SAMPLE_EVERY == 0:
+            held.append(count(target.url, proxy.upstream_ports()))
+    assert statuses == {200}
+    assert max(held) <= SERVER_CONNECTION_BOUND, f"connections held after each {SAMPLE_EVERY} probes: {held}"
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("name", ["postgresql", "mariadb", "redis"])
+def test_closing_the_application_releases_its_server_connections(
+    name: str,
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    health: Callable[..., TestContext],
+) -> None:
+    """Once the application is closed, the server holds none of the connections its probes opened."""
+    target = target_named(name, request)
+    proxy = fault_proxy(target.port)
+    url = target.url_through(proxy)
+    services = ["cursor_backend"] if name != "redis" else []
+    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)], services=services)
+    assert {status(context) for _ in range(SAMPLE_EVERY)} == {200}
+    count = SERVER_COUNTS[name]
+    assert count(target.url, proxy.upstream_ports()) > 0
+    context.close()
+    assert settled(lambda: count(target.url, proxy.upstream_ports()) == 0)
+
+
+@pytest.mark.services
+def test_probes_of_a_broker_leave_file_descriptors_at_their_baseline(
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    health: Callable[..., TestContext],
+) -> None:
+    """1,000 AMQP probes without caching leave this process's open fds where they were."""
+    target = target_named("rabbitmq", request)
+    proxy = fault_proxy(target.port)
+    url = target.url_through(proxy)
+    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)])
+    assert status(context) == 200
+    baseline = open_fds()
+    statuses = {status(context) for _ in range(PROBES)}
+    assert statuses == {200}
+    assert settled(lambda: open_fds() <= baseline), f"fds: baseline {baseline}, now {open_fds()}"
+
+
+def settled(condition: Callable[[], bool]) -> bool:
+    """Poll ``condition`` every POLL_INTERVAL for up to SETTLE_WITHIN seconds."""
+    limit = time.monotonic() + SETTLE_WITHIN
+    for _ in range(int(SETTLE_WITHIN / POLL_INTERVAL) + 1):
+        if condition():
+            return True
+        if time.monotonic() >= limit:
+            break
+        time.sleep(POLL_INTERVAL)
+    return condition()
+
+
+# -- blackholes ---------------------------------------------------------------------
+
+BLACKHOLED = [
+    pytest.param("postgresql", "check", marks=pytest.mark.services, id="postgresql-check"),
+    pytest.param("postgresql", "cursor_backend", marks=pytest.mark.services, id="postgresql-cursor_backend"),
+    pytest.param("mariadb", "check", marks=pytest.mark.services, id="mariadb-check"),
+    pytest.param("mariadb", "cursor_backend", marks=pytest.mark.services, id="mariadb-cursor_backend"),
+    pytest.param("redis", "check", marks=pytest.mark.services, id="redis-check"),
+    pytest.param("rabbitmq", "check", marks=pytest.mark.services, id="rabbitmq-check"),
+]
+
+
+@pytest.mark.parametrize(("name", "client"), BLACKHOLED)
+def test_threads_and_fds_return_to_their_baseline_after_a_blackhole(
+    name: str,
+    client: str,
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    health: Callable[..., TestContext],
+) -> None:
+    """Once a blackhole ends and probes pass again, the process has no more threads and fds than before it."""
+    target = target_named(name, request)
+    proxy = fault_proxy(target.port)
+    url = target.url_through(proxy)
+    if client == "cursor_backend":
+        context = health(url, services=["cursor_backend"])
+    else:
+        context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)])
+    assert [status(context) for _ in range(3)] == [200] * 3
+    baseline = resources()
+    proxy.set_mode("blackhole")
+    blackholed = [status(context)]
+    limit = time.monotonic() + DEADLINE / 2
+    for _ in range(int(DEADLINE / POLL_INTERVAL)):  # probes that find the blackholed run still going
+        if time.monotonic() >= limit:
+            break
+        blackholed.append(status(context))
+        time.sleep(POLL_INTERVAL)
+    proxy.set_mode("pass")
+    assert set(blackholed) == {500}
+    assert settled(lambda: status(context) == 200 and within(resources(), baseline)), (
+        f"threads and fds: baseline {baseline}, now {resources()}"
+    )
