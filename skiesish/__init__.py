@@ -5,13 +5,17 @@ Example:
     >>> application = skiesish.contexts.wsgi(skiesish.Application(
     ...     skiesish.handlers.HealthCheck, {"services": ["memory_backend"]},
     ... ))
+
+Names are imported on first use, so that ``skiesish check --url`` (a probe
+run by Docker or Kubernetes every few seconds) starts as fast as Python
+itself and loads nothing but the standard library.
 """
 
-from . import backends, contexts, di, handlers
-from .application import Application
-from .di import BindingConfig
-from .exceptions import ConfigurationError, HealthError, SkiesishError
-from .health import Check
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing would slow every probe's start
 
 __version__ = "0.1.0"
 
@@ -24,7 +28,45 @@ __all__ = [
     "SkiesishError",
     "__version__",
     "backends",
+    "checks",
     "contexts",
     "di",
     "handlers",
+    "probes",
 ]
+
+_NAMES = {
+    "Application": "skiesish.application",
+    "BindingConfig": "skiesish.di",
+    "Check": "skiesish.health",
+    "ConfigurationError": "skiesish.exceptions",
+    "HealthError": "skiesish.exceptions",
+    "SkiesishError": "skiesish.exceptions",
+    "probes": "skiesish.handlers.probes",
+}
+_SUBMODULES = frozenset({"backends", "checks", "contexts", "di", "handlers", "logging"})
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from . import backends, checks, contexts, di, handlers
+    from .application import Application
+    from .di import BindingConfig
+    from .exceptions import ConfigurationError, HealthError, SkiesishError
+    from .handlers.probes import probes
+    from .health import Check
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"skiesish.{name}")
+    else:
+        raise AttributeError(f"module 'skiesish' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -39,6 +39,7 @@ def test_every_example_is_tested():
         "callable_health",
         "health_demo",
         "postgres_health",
+        "kubernetes_probes",
     }
     assert {path.stem for path in EXAMPLES.glob("*.py")} - {"__init__"} == tested
 
@@ -97,3 +98,10 @@ def test_examples_answer_head(name, load, tmp_path):
     application = load(name, DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
     response = application.head("/")
     assert (response.status_int, response.body) == (200, b"")
+
+
+@pytest.mark.parametrize("path", ["/livez", "/readyz", "/startupz", "/healthz/live", "/healthz/ready"])
+def test_kubernetes_example_answers_every_probe(load, tmp_path, path):
+    """examples/kubernetes_probes.py answers 200 on each probe path with SQLite."""
+    application = load("kubernetes_probes", DATABASE_URL=f"sqlite:///{tmp_path}/k8s.db")
+    assert application.get(path).status_int == 200

@@ -17,9 +17,11 @@ def test_top_level_names():
             "SkiesishError",
             "__version__",
             "backends",
+            "checks",
             "contexts",
             "di",
             "handlers",
+            "probes",
         ]
     )
 
@@ -34,7 +36,7 @@ def test_context_names():
 def test_handler_names():
     """skiesish.handlers exports the handlers and their base classes."""
     assert sorted(skiesish.handlers.__all__) == sorted(
-        ["Callable", "Handler", "HandlerConfig", "HealthCheck"]
+        ["Callable", "EnvironmentDump", "Handler", "HandlerConfig", "HealthCheck", "Probes", "SimpleRouting"]
     )
 
 

@@ -79,7 +79,9 @@ class Context:
             try:
                 return self.handler.handle(input_output)
             except ClientError as error:
-                return json_response(envelope("client_error", [], error=str(error)), error.status_code)
+                return json_response(
+                    envelope("client_error", [], error=str(error)), error.status_code, error.headers
+                )
             except Exception:  # the server must always get an answer
                 logger.exception(
                     "%s failed to answer %s %s",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backends import ConnectionDetails, CursorBackend, Database, MemoryBackend
 from ..environment import Environment
+from ..service_state import ServiceState
 from .di import DI
 from .scope import current_input_output
 
@@ -23,8 +24,8 @@ class StandardDependencies(DI):
     ``utcnow`` (UTC, aware), ``logging`` (the module), ``memory_backend``,
     ``cursor_backend``, ``database`` (per-thread connections),
     ``connection`` (this thread's DB-API connection), ``connection_details``,
-    ``cursor`` (a new cursor on that connection) and, while a request is
-    handled, ``input_output``.
+    ``cursor`` (a new cursor on that connection), ``service_state`` (the
+    readiness switch) and, while a request is handled, ``input_output``.
     """
 
     uncached_names = frozenset({"now", "utcnow", "connection", "cursor", "input_output"})
@@ -58,6 +59,9 @@ class StandardDependencies(DI):
 
     def provide_cursor_backend(self, database: Database) -> CursorBackend:
         return CursorBackend(database)
+
+    def provide_service_state(self) -> ServiceState:
+        return ServiceState()
 
     def provide_input_output(self) -> InputOutput:
         return current_input_output()

@@ -10,7 +10,10 @@ from ..input_outputs import InputOutput
 from ..responses import Response
 from .config import HandlerConfig, validate_config
 
-__all__ = ["Handler"]
+__all__ = ["ENVELOPE_CONTENT", "Handler"]
+
+#: An OpenAPI ``content`` object for answers in the standard envelope.
+ENVELOPE_CONTENT: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
 
 
 class Handler:
@@ -45,6 +48,10 @@ class Handler:
 
     def close(self) -> None:
         """Hook run when the context closes: stop threads, release resources."""
+
+    def openapi_responses(self) -> dict[str, Any]:
+        """The answers this handler gives, as an OpenAPI ``responses`` object."""
+        return {"200": {"description": "Success: the standard envelope.", "content": ENVELOPE_CONTENT}}
 
     def handle(self, input_output: InputOutput) -> Response:
         """Answer one request."""

@@ -7,17 +7,26 @@ import logging
 from typing import Any
 
 from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, View
-from ..health import HealthEngine
+from ..health import HealthEngine, Report
 from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput
 from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body
 from ..security import DetailsPolicy, resolve_token
-from .base import Handler
+from .base import ENVELOPE_CONTENT, Handler
 from .health_check_config import HealthCheckConfig
 
 __all__ = ["HealthCheck", "HealthCheckConfig"]
 
 logger = logging.getLogger("skiesish")
+
+#: The media type each non-envelope format answers with, for the OpenAPI document.
+OPENAPI_MEDIA_TYPES = {
+    "health+json": HEALTH_JSON,
+    "text": "text/plain",
+    "runscope": "application/json",
+    "problem+json": "application/problem+json",
+    "prometheus": "text/plain",
+}
 
 SUCCESS_BODY = json_body(envelope("success", {}))
 FAILURE_BODY = json_body(envelope("failure", []))
@@ -63,12 +72,24 @@ class HealthCheck(Handler):
             background_interval=(config.interval or 10.0) if config.refresh == "background" else None,
             shared_cache=RedisResultCache(config.cache, config.cache_namespace) if config.cache else None,
         )
-        # The common case, the bare envelope, is answered from bytes made once.
-        self._is_plain = (
+        # The common case, the bare envelope, is answered with responses made once.
+        is_plain = (
             config.format == "envelope"
             and config.details == "never"
             and config.success_handler is None
             and config.failed_handler is None
+        )
+        self._plain: dict[bool, Response] | None = (
+            {
+                True: body_response(
+                    SUCCESS_BODY, config.success_status, tuple(config.success_headers.items())
+                ),
+                False: body_response(
+                    FAILURE_BODY, config.failed_status, tuple(config.failed_headers.items())
+                ),
+            }
+            if is_plain
+            else None
         )
 
     def close(self) -> None:
@@ -76,16 +97,19 @@ class HealthCheck(Handler):
         self.engine.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        report = self.engine.evaluate(self.selected_names(input_output))
+        return self.answer(self.engine.evaluate(self.selected_names(input_output)), input_output)
+
+    def answer(self, report: Report, input_output: InputOutput) -> Response:
+        """Turn ``report`` into the response this handler's configuration asks for."""
+        format_name = "health+json" if input_output.accepts(HEALTH_JSON) else self.config.format
+        if self._plain is not None and format_name == "envelope":
+            return self._plain[report.passed]
         status_code = self.config.success_status if report.passed else self.config.failed_status
+        if format_name in ALWAYS_OK_FORMATS:
+            status_code = 200
         extra_headers = tuple(
             (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
-        format_name = "health+json" if input_output.accepts(HEALTH_JSON) else self.config.format
-        if format_name in ALWAYS_OK_FORMATS:
-            status_code = 200
-        if self._is_plain and format_name == "envelope":
-            return body_response(SUCCESS_BODY if report.passed else FAILURE_BODY, status_code, extra_headers)
         custom = self.config.success_handler if report.passed else self.config.failed_handler
         if custom is not None:
             content_type, body = _encode_custom(custom(report))
@@ -99,6 +123,23 @@ class HealthCheck(Handler):
         )
         content_type, body = FORMATS[format_name](report, view)
         return body_response(body, status_code, extra_headers, content_type)
+
+    def openapi_responses(self) -> dict[str, Any]:
+        """The answers this handler gives, for the OpenAPI document."""
+        config = self.config
+        content = (
+            ENVELOPE_CONTENT if config.format == "envelope" else {OPENAPI_MEDIA_TYPES[config.format]: {}}
+        )
+        healthy = {"description": "Healthy: every critical check passed.", "content": content}
+        unhealthy = {"description": "Unhealthy: a critical check failed or timed out.", "content": content}
+        responses = {str(config.success_status): healthy, str(config.failed_status): unhealthy}
+        if config.format in ALWAYS_OK_FORMATS:
+            responses = {"200": {"description": "The checks' results, healthy or not.", "content": content}}
+        responses["400"] = {
+            "description": "A ?check= or ?exclude= name is not one of the checks.",
+            "content": ENVELOPE_CONTENT,
+        }
+        return responses
 
     def selected_names(self, input_output: InputOutput) -> list[str] | None:
         """The checks a request asks for with ``?check=`` and ``?exclude=`` (``None``: all).

@@ -120,7 +120,7 @@ class HealthEngine:
                 failed_ttl=failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
             )
         self._pool = DaemonPool(max(1, len(self._slots)))
-        self._status: str | None = None
+        self._statuses: dict[str, str] = {}
         self._status_lock = threading.Lock()
         self._whole: tuple[Report, float] | None = None
         self._stop = threading.Event()
@@ -138,11 +138,13 @@ class HealthEngine:
         """The checks, in order."""
         return [slot.check for slot in self._slots.values()]
 
-    def evaluate(self, names: Sequence[str] | None = None) -> Report:
+    def evaluate(self, names: Sequence[str] | None = None, label: str | None = None) -> Report:
         """Report on the named checks (all by default), running those without a fresh result.
 
         In background mode nothing runs here: the latest results are read, and
-        a check that has none yet makes the report ``unknown``.
+        a check that has none yet makes the report ``unknown``. Changes of the
+        overall status are logged for all checks, and for a selection when it
+        is given a ``label`` (``"ready"``, say).
 
         Raises:
             KeyError: a name is not one of :attr:`names`.
@@ -157,6 +159,8 @@ class HealthEngine:
         if names is None:
             self._note_status(report)
             self._keep_whole(slots)
+        elif label is not None:
+            self._note_status(report, label)
         return report
 
     def _is_whole_fresh(self) -> bool:
@@ -348,18 +352,21 @@ class HealthEngine:
 
     # -- status changes and background refresh -----------------------------
 
-    def _note_status(self, report: Report) -> None:
-        if self._status == report.status:  # the common case, without taking the lock
+    def _note_status(self, report: Report, label: str = "") -> None:
+        if self._statuses.get(label) == report.status:  # the common case, without taking the lock
             return
         with self._status_lock:
-            previous, self._status = self._status, report.status
+            previous = self._statuses.get(label)
+            self._statuses[label] = report.status
         if previous == report.status:
             return
+        subject = f"{label} health" if label else "health"
         if report.status == PASS:
-            logger.info("health is now %s (was %s)", report.status, previous or "not yet known")
+            logger.info("%s is now %s (was %s)", subject, report.status, previous or "not yet known")
         else:
             logger.warning(
-                "health is now %s (was %s): %s",
+                "%s is now %s (was %s): %s",
+                subject,
                 report.status,
                 previous or "not yet known",
                 "; ".join(f"{result.name}: {result.output}" for result in report.failures)

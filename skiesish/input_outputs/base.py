@@ -14,9 +14,12 @@ __all__ = ["ClientError", "InputOutput"]
 class ClientError(SkiesishError):
     """The request itself is wrong; answered with a 4xx envelope naming the problem."""
 
-    def __init__(self, message: str, status_code: int = 400) -> None:
+    def __init__(
+        self, message: str, status_code: int = 400, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.headers = headers
 
 
 class InputOutput:
@@ -42,6 +45,8 @@ class InputOutput:
     ) -> None:
         self.method = method.upper()
         self.path = path if path.startswith("/") else "/" + path
+        #: The part of the path still to be matched by routing handlers (nested routers consume it).
+        self.routing_path = self.path
         self._query_parameters: dict[str, list[str]] | None = dict(query_parameters or {})
         self._headers: dict[str, str] | None = {
             name.lower(): value for name, value in (headers or {}).items()

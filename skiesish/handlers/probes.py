@@ -1,0 +1,157 @@
+"""Kubernetes liveness, readiness and startup endpoints on one engine and one cache."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from typing import Any
+
+import pydantic
+
+from ..health import Check, CheckResult, Report
+from ..input_outputs import ClientError, InputOutput
+from ..responses import Response
+from ..service_state import ServiceState
+from .base import Handler
+from .config import HandlerConfig
+from .health_check import HealthCheck
+
+__all__ = ["PROBE_PATHS", "Probes", "ProbesConfig", "probes"]
+
+#: Path -> probe. ``livez``/``readyz``/``startupz`` as Kubernetes' own
+#: components name them, and flask-healthz's ``healthz/live`` and ``healthz/ready``.
+PROBE_PATHS = {
+    "livez": "live",
+    "healthz/live": "live",
+    "readyz": "ready",
+    "healthz/ready": "ready",
+    "startupz": "startup",
+    "healthz/startup": "startup",
+}
+
+
+class ProbesConfig(HandlerConfig):
+    """Configuration of :class:`Probes`; see docs/configuration.md."""
+
+    live: list[Any] = pydantic.Field(default_factory=list)
+    ready: list[Any] = pydantic.Field(default_factory=list)
+    startup: list[Any] = pydantic.Field(default_factory=list)
+    health: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+    @pydantic.model_validator(mode="after")
+    def _valid(self) -> ProbesConfig:
+        reserved = sorted({"checks", "services", "callable", "tags"} & set(self.health))
+        if reserved:
+            raise ValueError(f"health may not set {reserved}: the checks come from live, ready and startup")
+        HealthCheck.validate_config({**self.health, "checks": self.all_checks()})
+        return self
+
+    def checks_by_item(self) -> dict[int, Check]:
+        """Each configured item (by identity) -> its Check; an item in several probes appears once."""
+        unique: dict[int, Check] = {}
+        for item in (*self.live, *self.ready, *self.startup):
+            if id(item) not in unique:
+                unique[id(item)] = item if isinstance(item, Check) else Check(item)
+        return unique
+
+    def all_checks(self) -> list[Check]:
+        """Every check once, in the order first met."""
+        return list(self.checks_by_item().values())
+
+    def names_for(self, probe: str) -> list[str]:
+        """The names of the checks one probe (``live``, ``ready``, ``startup``) runs."""
+        checks = self.checks_by_item()
+        return [checks[id(item)].label for item in getattr(self, probe)]
+
+
+class Probes(Handler):
+    """``/livez``, ``/readyz``, ``/startupz`` (and ``/healthz/live``, ``/healthz/ready``).
+
+    - Liveness runs only the ``live`` checks: none by default, because a
+      process that answers HTTP is alive, and restarting it will not mend
+      a database.
+    - Readiness runs the ``ready`` checks, and fails while the process shuts
+      down or is switched out of service (``service_state`` in DI).
+    - Startup passes once every ``startup`` check has passed at least once,
+      and never runs them again.
+
+    All three share one engine, so one cache: a check in both ``live`` and
+    ``ready`` runs once per TTL. ``health`` takes HealthCheck's other keys
+    (``timeout``, TTLs, ``details``, ``format``, ...).
+
+    Example:
+        >>> skiesish.probes(ready=[skiesish.checks.sql()], startup=[migrations_done])
+    """
+
+    config_class = ProbesConfig
+    config: ProbesConfig
+
+    def __init__(self, di: Any, service_state: ServiceState) -> None:
+        super().__init__(di)
+        self.service_state = service_state
+
+    def prepare(self) -> None:
+        self.health = HealthCheck(self.di)
+        self.health.configure({**self.config.health, "checks": self.config.all_checks()})
+        self.names = {probe: self.config.names_for(probe) for probe in ("live", "ready", "startup")}
+        self._started: set[str] = set()
+        self._has_started = not self.names["startup"]
+        self._started_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.health.close()
+
+    def handle(self, input_output: InputOutput) -> Response:
+        probe = PROBE_PATHS.get(input_output.routing_path.strip("/"))
+        if probe is None:
+            raise ClientError(f"no probe at {input_output.path}; probes: /" + ", /".join(PROBE_PATHS), 404)
+        return self.health.answer(self.report(probe), input_output)
+
+    def report(self, probe: str) -> Report:
+        """Evaluate one probe: ``"live"``, ``"ready"`` or ``"startup"``."""
+        if probe == "startup":
+            return self._startup_report()
+        report = self.health.engine.evaluate(self.names[probe], label=probe)
+        reason = self.service_state.reason_not_ready() if probe == "ready" else None
+        if reason is None:
+            return report
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return Report((*report.results, CheckResult("service_state", False, reason, 0.0, now)))
+
+    def _startup_report(self) -> Report:
+        if self._has_started:
+            return Report(())
+        report = self.health.engine.evaluate(self.names["startup"], label="startup")
+        with self._started_lock:
+            self._started.update(result.name for result in report.results if result.passed)
+            if self._started >= set(self.names["startup"]):
+                self._has_started = True
+                return Report(())  # started: each check passed once, whatever they say now
+        return report
+
+    def openapi_responses(self) -> dict[str, Any]:
+        return self.health.openapi_responses()
+
+
+def probes(
+    live: list[Any] | None = None,
+    ready: list[Any] | None = None,
+    startup: list[Any] | None = None,
+    **health: Any,
+) -> Any:
+    """An application answering Kubernetes' liveness, readiness and startup probes.
+
+    Args:
+        live: checks for ``/livez`` (none by default: see :class:`Probes`).
+        ready: checks for ``/readyz``.
+        startup: checks for ``/startupz``.
+        **health: HealthCheck's other keys (``timeout``, ``success_ttl``, ``details``, ``format``...).
+
+    Example:
+        >>> application = skiesish.contexts.wsgi(skiesish.probes(ready=[skiesish.checks.sql()]))
+    """
+    from ..application import Application
+
+    return Application(
+        Probes, {"live": live or [], "ready": ready or [], "startup": startup or [], "health": health}
+    )
