@@ -12,6 +12,7 @@ from collections.abc import Callable
 from .base import View
 from .envelope import render_envelope
 from .health_json import HEALTH_JSON, render_health_json
+from .html import render_html
 from .problem_json import render_problem_json
 from .prometheus import render_prometheus
 from .runscope import render_runscope
@@ -29,6 +30,7 @@ FORMATS: dict[str, Renderer] = {
     "runscope": render_runscope,
     "problem+json": render_problem_json,
     "prometheus": render_prometheus,
+    "html": render_html,
 }
 
 #: Formats answered 200 whatever the health: a scraper must record the values, not a failed scrape.

@@ -26,6 +26,7 @@ OPENAPI_MEDIA_TYPES = {
     "runscope": "application/json",
     "problem+json": "application/problem+json",
     "prometheus": "text/plain",
+    "html": "text/html",
 }
 
 SUCCESS_BODY = json_body(envelope("success", {}))
@@ -101,7 +102,7 @@ class HealthCheck(Handler):
 
     def answer(self, report: Report, input_output: InputOutput) -> Response:
         """Turn ``report`` into the response this handler's configuration asks for."""
-        format_name = "health+json" if input_output.accepts(HEALTH_JSON) else self.config.format
+        format_name = self._format_for(input_output)
         if self._plain is not None and format_name == "envelope":
             return self._plain[report.passed]
         status_code = self.config.success_status if report.passed else self.config.failed_status
@@ -123,6 +124,14 @@ class HealthCheck(Handler):
         )
         content_type, body = FORMATS[format_name](report, view)
         return body_response(body, status_code, extra_headers, content_type)
+
+    def _format_for(self, input_output: InputOutput) -> str:
+        """The configured format, unless the request asks for health+json, or is a browser's."""
+        if input_output.accepts(HEALTH_JSON):
+            return "health+json"
+        if input_output.accepts("text/html"):
+            return "html"
+        return self.config.format
 
     def openapi_responses(self) -> dict[str, Any]:
         """The answers this handler gives, for the OpenAPI document."""

@@ -57,7 +57,9 @@ class HealthCheckConfig(HandlerConfig):
     details: Literal["never", "always", "authorized"] = "never"
     details_token: str | None = None
     sections: dict[str, Any] = pydantic.Field(default_factory=dict)
-    format: Literal["envelope", "health+json", "text", "runscope", "problem+json", "prometheus"] = "envelope"
+    format: Literal["envelope", "health+json", "text", "runscope", "problem+json", "prometheus", "html"] = (
+        "envelope"
+    )
     success_status: StatusCode = 200  # type: ignore[valid-type]
     failed_status: StatusCode = 500  # type: ignore[valid-type]
     success_headers: dict[str, str] = pydantic.Field(default_factory=dict)
