@@ -209,3 +209,12 @@ def test_serve_drains_before_stopping(free_port):
             process.communicate()
     assert process.returncode == 0
     assert "answering for 3 s more before shutting down" in output
+
+
+def test_the_installed_command_runs(server):
+    """The `skiesish` script installed beside the interpreter probes a server."""
+    command = Path(sys.executable).with_name("skiesish")
+    result = subprocess.run(
+        [str(command), "check", "--url", server.application_url], capture_output=True, text=True, timeout=30
+    )
+    assert (result.returncode, result.stdout) == (0, f"healthy: GET {server.application_url} -> 200 OK\n")
