@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+from faultproxy import FaultProxy
 
 from skiesish.backends import ConnectionDetails, Database
 
@@ -64,3 +66,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
+    """``fault_proxy(port)`` starts a FaultProxy in front of 127.0.0.1:port; all are closed afterwards."""
+    proxies: list[FaultProxy] = []
+
+    def start(target_port: int) -> FaultProxy:
+        proxy = FaultProxy("127.0.0.1", target_port)
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.close()

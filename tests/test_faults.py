@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import socket
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_server
 from faultproxy import FaultProxy
+from servers import Server, server_named
 
 import skiesish
 from skiesish.backends import ConnectionDetails, CursorBackend, Database
@@ -37,47 +35,12 @@ POLL_INTERVAL = 0.05  # seconds between probes while polling
 SHORT_SUCCESS_TTL = 1.0  # small stand-ins for the default TTLs (27 s and 9 s)
 SHORT_FAILED_TTL = 0.5
 
-REDIS_URL = os.environ.get("SKIESISH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-AMQP_URL = os.environ.get("SKIESISH_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 CREATE_PEOPLE = {
     "postgresql": "CREATE TABLE {table} (id SERIAL PRIMARY KEY, name VARCHAR(255))",
     "mysql": "CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255))",
 }
 PEOPLE = ["Ada", "Grace"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Server:
-    """A real server, and how to check it at a URL."""
-
-    name: str
-    url: str
-    make_check: Callable[..., skiesish.Check]
-    is_sql: bool
-
-    @property
-    def port(self) -> int:
-        """The real server's port."""
-        return int(urllib.parse.urlsplit(self.url).port or 0)
-
-    def url_through(self, proxy: FaultProxy) -> str:
-        """This server's URL with the proxy's port in place of the server's."""
-        parts = urllib.parse.urlsplit(self.url)
-        netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
-        return urllib.parse.urlunsplit(parts._replace(netloc=f"{netloc}:{proxy.port}"))
-
-
-def server_named(name: str, request: pytest.FixtureRequest) -> Server:
-    """The server ``name``, once it answers (else skip, or fail under SKIESISH_REQUIRE_SERVICES=1)."""
-    if name == "postgresql":
-        return Server(name, str(request.getfixturevalue("postgres_url")), skiesish.checks.sql, True)
-    if name == "mariadb":
-        return Server(name, str(request.getfixturevalue("mysql_url")), skiesish.checks.sql, True)
-    url = REDIS_URL if name == "redis" else AMQP_URL
-    parts = urllib.parse.urlsplit(url)
-    require_server(name, parts.hostname or "", parts.port or 0)
-    return Server(name, url, skiesish.checks.redis if name == "redis" else skiesish.checks.amqp, False)
 
 
 ALL_SERVERS = [
@@ -88,21 +51,6 @@ FAULTS = ["refuse", "blackhole", "reset"]
 
 
 # -- fixtures -------------------------------------------------------------------
-
-
-@pytest.fixture
-def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
-    """``fault_proxy(port)`` starts a FaultProxy in front of 127.0.0.1:port; all are closed afterwards."""
-    proxies: list[FaultProxy] = []
-
-    def start(target_port: int) -> FaultProxy:
-        proxy = FaultProxy("127.0.0.1", target_port)
-        proxies.append(proxy)
-        return proxy
-
-    yield start
-    for proxy in proxies:
-        proxy.close()
 
 
 @pytest.fixture(params=ALL_SERVERS)

@@ -8,7 +8,6 @@ other clients of the same servers, such as another test run, do not count.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import time
@@ -21,8 +20,8 @@ import psycopg
 import pymysql
 import pytest
 import redis
-from conftest import require_server
 from faultproxy import FaultProxy
+from servers import server_named
 
 import skiesish
 from skiesish.contexts import TestContext
@@ -35,56 +34,6 @@ SAMPLE_EVERY = 100  # probes between two looks at the server's connections
 SERVER_CONNECTION_BOUND = 4  # two clients (the check's, cursor_backend's) on at most two worker threads each
 SETTLE_WITHIN = 5.0  # seconds for threads and fds to come back once a blackhole ends
 POLL_INTERVAL = 0.05
-
-REDIS_URL = os.environ.get("SKIESISH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-AMQP_URL = os.environ.get("SKIESISH_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """A real server: its URL and the ready-made check for it."""
-
-    name: str
-    url: str
-    make_check: Callable[..., skiesish.Check]
-
-    @property
-    def port(self) -> int:
-        """The real server's port."""
-        return int(urllib.parse.urlsplit(self.url).port or 0)
-
-    def url_through(self, proxy: FaultProxy) -> str:
-        """This server's URL with the proxy's port in place of the server's."""
-        parts = urllib.parse.urlsplit(self.url)
-        netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
-        return urllib.parse.urlunsplit(parts._replace(netloc=f"{netloc}:{proxy.port}"))
-
-
-def target_named(name: str, request: pytest.FixtureRequest) -> Target:
-    """The server ``name``, once it answers (else skip, or fail under SKIESISH_REQUIRE_SERVICES=1)."""
-    if name == "postgresql":
-        return Target(name, str(request.getfixturevalue("postgres_url")), skiesish.checks.sql)
-    if name == "mariadb":
-        return Target(name, str(request.getfixturevalue("mysql_url")), skiesish.checks.sql)
-    url = REDIS_URL if name == "redis" else AMQP_URL
-    parts = urllib.parse.urlsplit(url)
-    require_server(name, parts.hostname or "", parts.port or 0)
-    return Target(name, url, skiesish.checks.redis if name == "redis" else skiesish.checks.amqp)
-
-
-@pytest.fixture
-def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
-    """``fault_proxy(port)`` starts a FaultProxy in front of 127.0.0.1:port; all are closed afterwards."""
-    proxies: list[FaultProxy] = []
-
-    def start(target_port: int) -> FaultProxy:
-        proxy = FaultProxy("127.0.0.1", target_port)
-        proxies.append(proxy)
-        return proxy
-
-    yield start
-    for proxy in proxies:
-        proxy.close()
 
 
 @pytest.fixture
@@ -197,7 +146,7 @@ def test_probes_hold_a_bounded_number_of_server_connections(
     health: Callable[..., TestContext],
 ) -> None:
     """1,000 probes without caching never hold more than a few connections on the server."""
-    target = target_named(name, request)
+    target = server_named(name, request)
     proxy = fault_proxy(target.port)
     url = target.url_through(proxy)
     services = ["cursor_backend"] if name != "redis" else []
@@ -222,7 +171,7 @@ def test_closing_the_application_releases_its_server_connections(
     health: Callable[..., TestContext],
 ) -> None:
     """Once the application is closed, the server holds none of the connections its probes opened."""
-    target = target_named(name, request)
+    target = server_named(name, request)
     proxy = fault_proxy(target.port)
     url = target.url_through(proxy)
     services = ["cursor_backend"] if name != "redis" else []
@@ -241,7 +190,7 @@ def test_probes_of_a_broker_leave_file_descriptors_at_their_baseline(
     health: Callable[..., TestContext],
 ) -> None:
     """1,000 AMQP probes without caching leave this process's open fds where they were."""
-    target = target_named("rabbitmq", request)
+    target = server_named("rabbitmq", request)
     proxy = fault_proxy(target.port)
     url = target.url_through(proxy)
     context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)])
@@ -285,7 +234,7 @@ def test_threads_and_fds_return_to_their_baseline_after_a_blackhole(
     health: Callable[..., TestContext],
 ) -> None:
     """Once a blackhole ends and probes pass again, the process has no more threads and fds than before it."""
-    target = target_named(name, request)
+    target = server_named(name, request)
     proxy = fault_proxy(target.port)
     url = target.url_through(proxy)
     if client == "cursor_backend":
