@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import uuid
@@ -14,6 +15,27 @@ from skiesish.backends import ConnectionDetails, Database
 
 POSTGRES_URL = os.environ.get("SKIESISH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("SKIESISH_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+
+
+def wsgi_environ(body: bytes = b"", **overrides: object) -> dict[str, object]:
+    """A minimal PEP 3333 environ for a GET of / with ``body``, then ``overrides``."""
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        **overrides,
+    }
 
 
 def services_required() -> bool:

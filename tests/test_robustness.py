@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import wsgi_environ
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from webtest.http import StopableWSGIServer
@@ -142,23 +143,13 @@ CONTENT_LENGTHS = st.one_of(
 @st.composite
 def environs(draw):
     """A WSGI environ with random method, path, query, headers, Content-Length and body."""
-    body = draw(st.binary(max_size=200))
-    environ = {
-        "REQUEST_METHOD": draw(METHODS),
-        "SCRIPT_NAME": "",
-        "PATH_INFO": draw(PATHS),
-        "QUERY_STRING": draw(QUERY_STRINGS),
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": draw(st.sampled_from(["HTTP/1.0", "HTTP/1.1"])),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
+    environ = wsgi_environ(
+        draw(st.binary(max_size=200)),
+        REQUEST_METHOD=draw(METHODS),
+        PATH_INFO=draw(PATHS),
+        QUERY_STRING=draw(QUERY_STRINGS),
+        SERVER_PROTOCOL=draw(st.sampled_from(["HTTP/1.0", "HTTP/1.1"])),
+    )
     environ.update(draw(st.dictionaries(HEADER_NAMES, wsgi_strings(40), max_size=5)))
     if draw(st.booleans()):
         environ["HTTP_ACCEPT"] = draw(ACCEPTS)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 import webtest
+from conftest import wsgi_environ
 
 import skiesish
 from skiesish.handlers import HealthCheck
@@ -60,22 +60,7 @@ def test_any_method_is_answered(method):
 
 def call_raw(application, environ_overrides):
     """Call a WSGI application with a hand-made environ; return (status, headers, body)."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        **environ_overrides,
-    }
+    environ = wsgi_environ(**environ_overrides)
     captured = {}
 
     def start_response(status, headers, exc_info=None):
