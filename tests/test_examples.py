@@ -40,6 +40,8 @@ def test_every_example_is_tested():
         "health_demo",
         "postgres_health",
         "kubernetes_probes",
+        "asgi_app",  # tests/test_asgi.py
+        "tornado_app",  # tests/test_integration_tornado.py
     }
     assert {path.stem for path in EXAMPLES.glob("*.py")} - {"__init__"} == tested
 

@@ -27,9 +27,9 @@ def test_top_level_names():
 
 
 def test_context_names():
-    """skiesish.contexts exports the three contexts and their classes."""
+    """skiesish.contexts exports the four contexts and their classes."""
     assert sorted(skiesish.contexts.__all__) == sorted(
-        ["CLIContext", "Context", "TestContext", "WSGIContext", "cli", "test", "wsgi"]
+        ["ASGIContext", "CLIContext", "Context", "TestContext", "WSGIContext", "asgi", "cli", "test", "wsgi"]
     )
 
 

@@ -1,0 +1,9 @@
+"""Integrations with web frameworks, each in its own module and behind its own extra.
+
+- :mod:`skiesish.integrations.flask` (``pip install 'skiesish[flask]'``): drop-in
+  replacements for py-healthcheck's and Runscope's ``HealthCheck`` and
+  ``EnvironmentDump``, and for flask-healthz's ``Healthz``, run on the
+  :class:`~skiesish.health.HealthEngine`.
+
+Nothing is imported here, so that importing this package never needs a framework.
+"""

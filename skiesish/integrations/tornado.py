@@ -1,0 +1,110 @@
+"""Serving a health check from Tornado, as py-healthcheck's ``TornadoHandler`` does.
+
+Example:
+    >>> import tornado.web
+    >>> from skiesish.integrations.flask import HealthCheck
+    >>> from skiesish.integrations.tornado import TornadoHandler
+    >>> health = HealthCheck()
+    >>> app = tornado.web.Application([("/healthcheck", TornadoHandler, dict(checker=health))])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from ..exceptions import MissingExtraError
+from ..responses import JSON_CONTENT_TYPE, json_body
+
+try:
+    import tornado.web
+    from tornado.ioloop import IOLoop
+except ImportError as error:
+    raise MissingExtraError(
+        f"skiesish.integrations.tornado needs tornado ({error}): pip install 'skiesish[tornado]'"
+    ) from error
+
+__all__ = ["Checker", "CheckerBody", "CheckerHeaders", "TornadoHandler"]
+
+#: The body ``run()`` returns: text, bytes, or a dict sent as JSON.
+CheckerBody = str | bytes | Mapping[str, Any]
+#: The headers ``run()`` returns: a mapping, or ``(name, value)`` pairs.
+CheckerHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class Checker(Protocol):
+    """What :class:`TornadoHandler` runs: anything with py-healthcheck's ``run()``.
+
+    :class:`skiesish.integrations.flask.HealthCheck` and ``EnvironmentDump``
+    are checkers, and so are py-healthcheck's own classes.
+    """
+
+    def run(self, *args: Any, **kwargs: Any) -> tuple[CheckerBody, int, CheckerHeaders]:
+        """Run the checks; return ``(body, status code, headers)``."""
+        ...
+
+
+class TornadoHandler(tornado.web.RequestHandler):
+    """A Tornado handler answering with ``checker.run()``, which runs on a worker thread.
+
+    Route it with ``dict(checker=health)``; the URL pattern's groups are
+    passed to ``run()`` as py-healthcheck does. The checks are run by the
+    event loop's default executor (``IOLoop.run_in_executor``), so a slow
+    check never delays the other handlers on the same loop. ``HEAD`` gets
+    the headers of ``GET`` and no body, and answers are never turned into
+    ``304 Not Modified`` (a probe must see the current status).
+
+    Example:
+        >>> tornado.web.Application([(r"/healthcheck", TornadoHandler, dict(checker=health))])
+    """
+
+    checker: Checker
+
+    def initialize(self, checker: Checker) -> None:
+        """Keep ``checker`` (Tornado calls this with the route's ``dict(checker=...)``)."""
+        self.checker = checker
+
+    def prepare(self) -> None:
+        """Refuse a checker without ``run()``, naming what was expected (answered as a 500).
+
+        Raises:
+            TypeError: ``checker`` has no ``run()`` method.
+        """
+        if not callable(getattr(self.checker, "run", None)):
+            raise TypeError(
+                "TornadoHandler needs checker=<an object with a run() method returning "
+                f"(body, status, headers)>, such as a HealthCheck; got {type(self.checker).__name__} "
+                f"{self.checker!r:.80}"
+            )
+
+    async def get(self, *args: str, **kwargs: str) -> None:
+        """Run the checker off the event loop and answer with what it returns."""
+        run = functools.partial(self.checker.run, *args, **kwargs)
+        body, status_code, headers = await IOLoop.current().run_in_executor(None, run)
+        if isinstance(body, Mapping):
+            # As py-healthcheck's handler (through Tornado's write) and Flask do; the checker's
+            # own Content-Type, set below, wins over this one.
+            self.set_header("Content-Type", JSON_CONTENT_TYPE)
+            body = json_body(body)
+        elif not isinstance(body, (str, bytes)):
+            raise TypeError(
+                "TornadoHandler: checker.run() must return (body, status, headers) with a body of "
+                f"str, bytes or dict, got a body of type {type(body).__name__}"
+            )
+        self.set_status(status_code)
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        for name, value in pairs:
+            self.set_header(name, value)
+        if status_code not in _NO_BODY_STATUSES:
+            self.write(body)
+
+    async def head(self, *args: str, **kwargs: str) -> None:
+        """Answer as ``GET`` does, without the body (Tornado keeps ``Content-Length``)."""
+        await self.get(*args, **kwargs)
+
+    def compute_etag(self) -> None:
+        """No ETag: a health answer is never 304'd against an earlier one."""
+        return None
