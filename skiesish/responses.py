@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import http
 import json
 from collections.abc import Iterable
@@ -11,6 +12,9 @@ from typing import Any
 __all__ = ["JSON_CONTENT_TYPE", "Response", "body_response", "envelope", "json_body", "json_response"]
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+#: Statuses whose responses never carry a body (RFC 9110, sections 15.3.5 and 15.4.5).
+NO_BODY_STATUSES = frozenset({204, 304})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Response:
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
-    @property
+    @functools.cached_property
     def status_line(self) -> str:
         """``"200 OK"``, ``"500 Internal Server Error"``: the reason phrase from :mod:`http`."""
         try:
@@ -33,6 +37,17 @@ class Response:
         except ValueError:
             phrase = "Unknown"
         return f"{self.status_code} {phrase}"
+
+    @functools.cached_property
+    def sent_headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers as sent: with ``Content-Length``, except on 204 and 304, which have no body.
+
+        Worked out once per response; the bare envelope's responses are made
+        once and sent for every probe.
+        """
+        if self.status_code in NO_BODY_STATUSES:
+            return self.headers
+        return (*self.headers, ("Content-Length", str(len(self.body))))
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or ``None``."""

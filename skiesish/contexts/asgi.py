@@ -6,14 +6,12 @@ import asyncio
 import logging
 
 from ..input_outputs.asgi import ASGIInputOutput, Receive, Scope, Send
-from ..responses import Response
+from ..responses import NO_BODY_STATUSES, Response
 from .context import Context
 
 __all__ = ["ASGIContext", "asgi"]
 
 logger = logging.getLogger("skiesish")
-
-_NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class ASGIContext(Context):
@@ -82,10 +80,10 @@ class ASGIContext(Context):
 
 async def _send_response(send: Send, response: Response, is_head: bool) -> None:
     """Send ``response``: lower-case header names, ``Content-Length``, no body for HEAD, 204 or 304."""
-    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
-    has_body = response.status_code not in _NO_BODY_STATUSES
-    if has_body and all(name != b"content-length" for name, _ in headers):
-        headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.sent_headers
+    ]
+    has_body = response.status_code not in NO_BODY_STATUSES
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body if has_body and not is_head else b""})
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..application import Application
 from ..di import DI, AdditionalConfig, StandardDependencies
-from ..di.scope import request_scope
+from ..di.scope import reset_input_output, set_input_output
 from ..exceptions import ConfigurationError
 from ..input_outputs import ClientError, InputOutput
 from ..responses import Response, body_response, envelope, json_body, json_response
@@ -75,18 +75,20 @@ class Context:
         naming the problem; any other exception a 500 envelope without its
         text, which is logged instead.
         """
-        with request_scope(input_output):
-            try:
-                return self.handler.handle(input_output)
-            except ClientError as error:
-                return json_response(
-                    envelope("client_error", [], error=str(error)), error.status_code, error.headers
-                )
-            except Exception:  # the server must always get an answer
-                logger.exception(
-                    "%s failed to answer %s %s",
-                    type(self.handler).__name__,
-                    input_output.method,
-                    input_output.path,
-                )
-                return body_response(ERROR_BODY, 500)
+        token = set_input_output(input_output)
+        try:
+            return self.handler.handle(input_output)
+        except ClientError as error:
+            return json_response(
+                envelope("client_error", [], error=str(error)), error.status_code, error.headers
+            )
+        except Exception:  # the server must always get an answer
+            logger.exception(
+                "%s failed to answer %s %s",
+                type(self.handler).__name__,
+                input_output.method,
+                input_output.path,
+            )
+            return body_response(ERROR_BODY, 500)
+        finally:
+            reset_input_output(token)

@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..input_outputs import WSGIInputOutput
+from ..responses import NO_BODY_STATUSES
 from .context import Context
 
 __all__ = ["WSGIContext", "wsgi"]
-
-_NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class WSGIContext(Context):
@@ -24,13 +23,10 @@ class WSGIContext(Context):
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         input_output = WSGIInputOutput(environ)
         response = self.respond(input_output)
-        headers = list(response.headers)
-        if response.status_code in _NO_BODY_STATUSES:
-            start_response(response.status_line, headers)
+        start_response(response.status_line, list(response.sent_headers))
+        if input_output.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
             return []
-        headers.append(("Content-Length", str(len(response.body))))
-        start_response(response.status_line, headers)
-        return [] if input_output.method == "HEAD" else [response.body]
+        return [response.body]
 
 
 #: ``skiesish.contexts.wsgi(application, bindings=None, binding_classes=None,

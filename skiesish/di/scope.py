@@ -23,11 +23,21 @@ _current_input_output: contextvars.ContextVar[InputOutput] = contextvars.Context
 @contextlib.contextmanager
 def request_scope(input_output: InputOutput) -> Iterator[None]:
     """Make ``input_output`` the one injected while the block runs."""
-    token = _current_input_output.set(input_output)
+    token = set_input_output(input_output)
     try:
         yield
     finally:
-        _current_input_output.reset(token)
+        reset_input_output(token)
+
+
+def set_input_output(input_output: InputOutput) -> contextvars.Token[InputOutput]:
+    """Make ``input_output`` the one injected until :func:`reset_input_output` (the per-request hot path)."""
+    return _current_input_output.set(input_output)
+
+
+def reset_input_output(token: contextvars.Token[InputOutput]) -> None:
+    """Undo a :func:`set_input_output`."""
+    _current_input_output.reset(token)
 
 
 def current_input_output() -> InputOutput:

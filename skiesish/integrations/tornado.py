@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from ..exceptions import MissingExtraError
-from ..responses import JSON_CONTENT_TYPE, json_body
+from ..responses import JSON_CONTENT_TYPE, NO_BODY_STATUSES, json_body
 
 try:
     import tornado.web
@@ -31,8 +31,6 @@ __all__ = ["Checker", "CheckerBody", "CheckerHeaders", "TornadoHandler"]
 CheckerBody = str | bytes | Mapping[str, Any]
 #: The headers ``run()`` returns: a mapping, or ``(name, value)`` pairs.
 CheckerHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
-
-_NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class Checker(Protocol):
@@ -98,7 +96,7 @@ class TornadoHandler(tornado.web.RequestHandler):
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         for name, value in pairs:
             self.set_header(name, value)
-        if status_code not in _NO_BODY_STATUSES:
+        if status_code not in NO_BODY_STATUSES:
             self.write(body)
 
     async def head(self, *args: str, **kwargs: str) -> None:
