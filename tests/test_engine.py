@@ -414,3 +414,19 @@ def test_a_check_must_be_callable():
     """Check() refuses something that cannot be called."""
     with pytest.raises(TypeError, match="a check must be callable, got int 3"):
         Check(3)
+
+
+def test_a_checks_own_timeout_error_is_its_own_failure():
+    """A TimeoutError a check raises itself is reported as such, not as the engine's deadline."""
+
+    def slow_client():
+        raise TimeoutError("the cache took too long")
+
+    async def slow_async_client():
+        raise TimeoutError("the queue took too long")
+
+    report = engine([slow_client, slow_async_client], **NO_CACHE).evaluate()
+    assert [result.output for result in report.results] == [
+        "TimeoutError: the cache took too long",
+        "TimeoutError: the queue took too long",
+    ]

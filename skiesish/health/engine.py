@@ -11,12 +11,10 @@ at most one thread per check.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import dataclasses
 import datetime
-import inspect
 import logging
 import threading
 import time
@@ -25,10 +23,11 @@ from typing import Any
 
 from ..di import DI
 from .check import DEFAULT, Check
-from .outcome import interpret_exception, interpret_return
 from .pool import DaemonPool
-from .report import PASS, CheckResult, Report
+from .report import CheckResult, Report
+from .runner import run_check, timed_out, utcnow
 from .shared_cache import RedisResultCache
+from .status_watch import StatusWatch
 
 __all__ = ["HealthEngine"]
 
@@ -37,10 +36,6 @@ logger = logging.getLogger("skiesish")
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SUCCESS_TTL = 27.0
 DEFAULT_FAILED_TTL = 9.0
-
-
-def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 @dataclasses.dataclass
@@ -107,7 +102,7 @@ class HealthEngine:
     ) -> None:
         self.di = di
         self.shared_cache = shared_cache
-        self.on_change = on_change
+        self.status_watch = StatusWatch(on_change)
         self._slots: dict[str, _Slot] = {}
         for item in checks:
             check = item if isinstance(item, Check) else Check(item)
@@ -120,8 +115,6 @@ class HealthEngine:
                 failed_ttl=failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
             )
         self._pool = DaemonPool(max(1, len(self._slots)))
-        self._statuses: dict[str, str] = {}
-        self._status_lock = threading.Lock()
         self._whole: tuple[Report, float] | None = None
         self._stop = threading.Event()
         self.background_interval = background_interval
@@ -157,10 +150,10 @@ class HealthEngine:
         else:
             report = Report(tuple(self._collect(slots, force=False)))
         if names is None:
-            self._note_status(report)
+            self.status_watch.note(report)
             self._keep_whole(slots)
         elif label is not None:
-            self._note_status(report, label)
+            self.status_watch.note(report, label)
         return report
 
     def _is_whole_fresh(self) -> bool:
@@ -187,7 +180,7 @@ class HealthEngine:
     def refresh(self) -> Report:
         """Run every check now, whatever the cache holds (joining runs already in flight)."""
         report = Report(tuple(self._collect(list(self._slots.values()), force=True)))
-        self._note_status(report)
+        self.status_watch.note(report)
         return report
 
     def run_count(self, name: str) -> int:
@@ -247,7 +240,7 @@ class HealthEngine:
             result = slot.cached_result
             if result is None:
                 result = CheckResult(
-                    slot.check.label, False, "no result yet", 0.0, _utcnow(), critical=slot.check.critical
+                    slot.check.label, False, "no result yet", 0.0, utcnow(), critical=slot.check.critical
                 )
             results.append(result)
         return Report(tuple(results), is_complete=all(slot.result is not None for slot in slots))
@@ -266,11 +259,11 @@ class HealthEngine:
         """Run the check and keep its result (on the worker, also after the deadline passed)."""
         try:
             if self.shared_cache is None:
-                result = self._execute(slot, run.deadline)
+                result = run_check(slot.check, self.di, slot.timeout, run.deadline)
             else:
                 result = self.shared_cache.produce(
                     slot.check.label,
-                    lambda: self._execute(slot, run.deadline),
+                    lambda: run_check(slot.check, self.di, slot.timeout, run.deadline),
                     lambda result: slot.success_ttl if result.passed else slot.failed_ttl,
                     run.deadline,
                 )
@@ -285,28 +278,6 @@ class HealthEngine:
                 slot.run = None
             return self._store(slot, result)
 
-    def _execute(self, slot: _Slot, deadline: float) -> CheckResult:
-        check = slot.check
-        started = time.perf_counter()
-        try:
-            value = self.di.call_function(check.func)
-            if inspect.isawaitable(value):
-                value = asyncio.run(_await_until(value, deadline))
-            passed, output = interpret_return(value, check.falsy_fails)
-        except TimeoutError:
-            passed, output = False, _timed_out_message(slot.timeout)
-        except Exception as error:  # noqa: BLE001 - a user's check may raise anything
-            passed, output = interpret_exception(error)
-        elapsed = time.perf_counter() - started
-        if elapsed > slot.timeout / 2:
-            logger.warning(
-                "health check %r took %.3f s, more than half its %g s deadline",
-                check.label,
-                elapsed,
-                slot.timeout,
-            )
-        return CheckResult(check.label, passed, output, elapsed, _utcnow(), critical=check.critical)
-
     def _wait(self, slot: _Slot, run: _Run) -> CheckResult:
         try:
             return run.future.result(timeout=max(0.0, run.deadline - time.monotonic()))
@@ -314,14 +285,7 @@ class HealthEngine:
             pass
         with slot.lock:
             if run.timeout_result is None:
-                run.timeout_result = CheckResult(
-                    slot.check.label,
-                    False,
-                    _timed_out_message(slot.timeout),
-                    slot.timeout,
-                    _utcnow(),
-                    critical=slot.check.critical,
-                )
+                run.timeout_result = timed_out(slot.check, slot.timeout)
                 if not run.future.done():
                     run.timeout_result = self._store(slot, run.timeout_result)
             return run.timeout_result
@@ -346,37 +310,11 @@ class HealthEngine:
         slot.result = result
         slot.cached_result = dataclasses.replace(result, cached=True)
         # A result shared by another process is already some seconds old.
-        age = max(0.0, (_utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
+        age = max(0.0, (utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
         slot.expires = time.monotonic() + ttl - age if ttl else 0.0
         return result
 
     # -- status changes and background refresh -----------------------------
-
-    def _note_status(self, report: Report, label: str = "") -> None:
-        if self._statuses.get(label) == report.status:  # the common case, without taking the lock
-            return
-        with self._status_lock:
-            previous = self._statuses.get(label)
-            self._statuses[label] = report.status
-        if previous == report.status:
-            return
-        subject = f"{label} health" if label else "health"
-        if report.status == PASS:
-            logger.info("%s is now %s (was %s)", subject, report.status, previous or "not yet known")
-        else:
-            logger.warning(
-                "%s is now %s (was %s): %s",
-                subject,
-                report.status,
-                previous or "not yet known",
-                "; ".join(f"{result.name}: {result.output}" for result in report.failures)
-                or "no results yet",
-            )
-        if self.on_change is not None:
-            try:
-                self.on_change(report)
-            except Exception:
-                logger.exception("the on_change callback failed")
 
     def _refresh_forever(self) -> None:
         assert self.background_interval is not None
@@ -386,12 +324,3 @@ class HealthEngine:
             except Exception:  # the refresher must outlive any bad run
                 logger.exception("background health refresh failed")
             self._stop.wait(self.background_interval)
-
-
-async def _await_until(awaitable: Any, deadline: float) -> Any:
-    """Await ``awaitable``, cancelling it at ``deadline`` (a ``time.monotonic()`` value)."""
-    return await asyncio.wait_for(awaitable, timeout=max(0.0, deadline - time.monotonic()))
-
-
-def _timed_out_message(timeout: float) -> str:
-    return f"timed out after {timeout:g} s"
