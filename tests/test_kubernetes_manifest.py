@@ -1,0 +1,53 @@
+"""examples/kubernetes/deployment.yaml agrees with the application it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skiesish.handlers.probes import PROBE_PATHS
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "examples" / "kubernetes" / "deployment.yaml"
+#: The check deadline examples/kubernetes_probes.py configures (timeout=2).
+APP_DEADLINE = 2
+
+
+@pytest.fixture(scope="module")
+def container():
+    """The Deployment's one container."""
+    documents = list(yaml.safe_load_all(MANIFEST.read_text()))
+    deployment = next(document for document in documents if document["kind"] == "Deployment")
+    return deployment["spec"]["template"]["spec"], deployment["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_the_manifest_runs_the_probes_example(container):
+    """The container serves examples/kubernetes_probes.py, which exists and defines `application`."""
+    _, app = container
+    assert app["command"][:3] == ["skiesish", "serve", "examples.kubernetes_probes:application"]
+    assert "application = " in (ROOT / "examples" / "kubernetes_probes.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("probe", "kind"), [("startupProbe", "startup"), ("livenessProbe", "live"), ("readinessProbe", "ready")]
+)
+def test_each_probe_asks_the_matching_endpoint(container, probe, kind):
+    """Each probe's path is one the Probes handler answers for that kind of probe."""
+    _, app = container
+    assert PROBE_PATHS[app[probe]["httpGet"]["path"].strip("/")] == kind
+
+
+@pytest.mark.parametrize("probe", ["startupProbe", "livenessProbe", "readinessProbe"])
+def test_probe_timeouts_exceed_the_check_deadline(container, probe):
+    """A probe that gave up before the engine's deadline would see a timeout instead of an answer."""
+    _, app = container
+    assert app[probe]["timeoutSeconds"] > APP_DEADLINE
+
+
+def test_the_grace_period_covers_the_drain(container):
+    """Kubernetes must not kill the pod before the drain period (and requests in flight) end."""
+    pod, app = container
+    drain = float(app["command"][app["command"].index("--drain") + 1])
+    assert pod["terminationGracePeriodSeconds"] > drain
