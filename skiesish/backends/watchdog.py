@@ -32,12 +32,17 @@ class Watchdog:
     def schedule(self, seconds: float, callback: Callable[[], object]) -> int:
         """Run ``callback`` in ``seconds`` unless cancelled; return a ticket for :meth:`cancel`."""
         ticket = next(self._counter)
+        deadline = time.monotonic() + seconds
         with self._condition:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, ticket, callback))
+            # The thread sleeps until the earliest deadline: only an earlier one needs to wake it,
+            # which spares a thread switch on nearly every call (the timeouts are all alike).
+            is_earliest = not self._heap or deadline < self._heap[0][0]
+            heapq.heappush(self._heap, (deadline, ticket, callback))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="skiesish-watchdog", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if is_earliest:
+                self._condition.notify()
         return ticket
 
     def cancel(self, ticket: int) -> None:
