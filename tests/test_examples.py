@@ -42,6 +42,7 @@ def test_every_example_is_tested():
         "kubernetes_probes",
         "asgi_app",  # tests/test_asgi.py
         "tornado_app",  # tests/test_integration_tornado.py
+        "flask_app",  # tests/test_integration_flask.py
     }
     assert {path.stem for path in EXAMPLES.glob("*.py")} - {"__init__"} == tested
 
