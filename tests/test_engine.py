@@ -430,3 +430,15 @@ def test_a_checks_own_timeout_error_is_its_own_failure():
         "TimeoutError: the cache took too long",
         "TimeoutError: the queue took too long",
     ]
+
+
+def test_status_change_logs_are_scrubbed(caplog):
+    """A failing check's output quoting a connection string reaches the log with its password masked."""
+
+    def database():
+        return False, "cannot reach postgresql://app:hunter2@db:5432/app"
+
+    with caplog.at_level(logging.WARNING, logger="skiesish"):
+        engine([database], **NO_CACHE).evaluate()
+    assert "postgresql://app:********@db:5432/app" in caplog.text
+    assert "hunter2" not in caplog.text

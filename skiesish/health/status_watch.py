@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..scrubbing import scrub
 from .report import PASS, Report
 
 __all__ = ["StatusWatch"]
@@ -45,7 +46,8 @@ class StatusWatch:
         if report.status == PASS:
             logger.info("%s is now %s (was %s)", subject, report.status, previous or "not yet known")
         else:
-            reasons = "; ".join(f"{result.name}: {result.output}" for result in report.failures)
+            # Outputs can quote connection strings: the log gets them scrubbed, like any answer.
+            reasons = "; ".join(f"{result.name}: {scrub(result.output)}" for result in report.failures)
             logger.warning(
                 "%s is now %s (was %s): %s",
                 subject,
