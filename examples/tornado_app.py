@@ -5,9 +5,9 @@
     curl -i http://127.0.0.1:9090/environment
 
 The checks run on worker threads under a 2 s deadline, so a slow dependency
-never holds up the other handlers on Tornado's event loop. (``HealthCheck``
-and ``EnvironmentDump`` live in ``skiesish.integrations.flask`` and need the
-``flask`` extra: pip install 'skiesish[flask,tornado]'.)
+never holds up the other handlers on Tornado's event loop. ``HealthCheck``
+and ``EnvironmentDump`` come from ``skiesish.integrations.healthcheck``,
+which needs no Flask: pip install 'skiesish[tornado]'.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ import tempfile
 
 import tornado.web
 
-from skiesish.integrations.flask import EnvironmentDump, HealthCheck
+from skiesish.integrations.healthcheck import EnvironmentDump, HealthCheck
 from skiesish.integrations.tornado import TornadoHandler
 
 

@@ -20,8 +20,6 @@ from skiesish.exceptions import MissingExtraError
 from skiesish.integrations.tornado import TornadoHandler
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-HAS_FLASK = importlib.util.find_spec("flask") is not None
-NO_FLASK = "Flask is not installed: HealthCheck and EnvironmentDump need pip install 'skiesish[flask]'"
 OK_BODY = '{"status": "success"}'
 
 
@@ -145,12 +143,11 @@ class TornadoHandlerTest(AsyncHTTPTestCase):
         assert "got object" in str(logs.records[0].exc_info[1])
 
 
-@pytest.mark.skipif(not HAS_FLASK, reason=NO_FLASK)
 class RealHealthCheckTest(AsyncHTTPTestCase):
-    """TornadoHandler with skiesish.integrations.flask's HealthCheck and EnvironmentDump."""
+    """TornadoHandler with skiesish.integrations.healthcheck's HealthCheck and EnvironmentDump."""
 
     def get_app(self):
-        from skiesish.integrations.flask import EnvironmentDump, HealthCheck
+        from skiesish.integrations.healthcheck import EnvironmentDump, HealthCheck
 
         self.release = threading.Event()
         self.started = tornado.locks.Event()
@@ -198,7 +195,6 @@ class RealHealthCheckTest(AsyncHTTPTestCase):
         assert finished == ["healthcheck", "slow"]
 
 
-@pytest.mark.skipif(not HAS_FLASK, reason=NO_FLASK)
 class ExampleTest(AsyncHTTPTestCase):
     """examples/tornado_app.py, served by a real Tornado HTTP server."""
 

@@ -1,5 +1,10 @@
 """Integrations with web frameworks, each in its own module and behind its own extra.
 
+- :mod:`skiesish.integrations.healthcheck` (no extra): py-healthcheck's and
+  Runscope's ``HealthCheck`` and ``EnvironmentDump``, whose ``run()`` serves any
+  framework.
+- :mod:`skiesish.integrations.tornado` (``pip install 'skiesish[tornado]'``):
+  py-healthcheck's ``TornadoHandler``.
 - :mod:`skiesish.integrations.flask` (``pip install 'skiesish[flask]'``): drop-in
   replacements for py-healthcheck's and Runscope's ``HealthCheck`` and
   ``EnvironmentDump``, and for flask-healthz's ``Healthz``, run on the

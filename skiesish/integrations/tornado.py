@@ -2,7 +2,7 @@
 
 Example:
     >>> import tornado.web
-    >>> from skiesish.integrations.flask import HealthCheck
+    >>> from skiesish.integrations.healthcheck import HealthCheck
     >>> from skiesish.integrations.tornado import TornadoHandler
     >>> health = HealthCheck()
     >>> app = tornado.web.Application([("/healthcheck", TornadoHandler, dict(checker=health))])
@@ -36,8 +36,8 @@ CheckerHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
 class Checker(Protocol):
     """What :class:`TornadoHandler` runs: anything with py-healthcheck's ``run()``.
 
-    :class:`skiesish.integrations.flask.HealthCheck` and ``EnvironmentDump``
-    are checkers, and so are py-healthcheck's own classes.
+    :class:`skiesish.integrations.healthcheck.HealthCheck` and
+    ``EnvironmentDump`` are checkers, and so are py-healthcheck's own classes.
     """
 
     def run(self, *args: Any, **kwargs: Any) -> tuple[CheckerBody, int, CheckerHeaders]:
