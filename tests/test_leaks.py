@@ -21,7 +21,7 @@ import pymysql
 import pytest
 import redis
 from faultproxy import FaultProxy
-from servers import server_named
+from servers import Server, server_named
 
 import skiesish
 from skiesish.contexts import TestContext
@@ -134,6 +134,25 @@ SERVER_COUNTS: dict[str, Callable[[str, frozenset[int]], int]] = {
 }
 
 
+def probed_through_proxy(
+    name: str,
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    health: Callable[..., TestContext],
+) -> tuple[Server, FaultProxy, TestContext]:
+    """The server ``name``, a proxy in front of it, and a HealthCheck probing through the proxy.
+
+    The check is the server's ready-made one; SQL servers are also checked
+    through the application's own ``cursor_backend``.
+    """
+    target = server_named(name, request)
+    proxy = fault_proxy(target.port)
+    url = target.url_through(proxy)
+    services = ["cursor_backend"] if name in ("postgresql", "mariadb") else []
+    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)], services=services)
+    return target, proxy, context
+
+
 # -- many probes ------------------------------------------------------------------
 
 
@@ -146,11 +165,7 @@ def test_probes_hold_a_bounded_number_of_server_connections(
     health: Callable[..., TestContext],
 ) -> None:
     """1,000 probes without caching never hold more than a few connections on the server."""
-    target = server_named(name, request)
-    proxy = fault_proxy(target.port)
-    url = target.url_through(proxy)
-    services = ["cursor_backend"] if name != "redis" else []
-    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)], services=services)
+    target, proxy, context = probed_through_proxy(name, request, fault_proxy, health)
     count = SERVER_COUNTS[name]
     statuses: set[int] = set()
     held = []
@@ -171,11 +186,7 @@ def test_closing_the_application_releases_its_server_connections(
     health: Callable[..., TestContext],
 ) -> None:
     """Once the application is closed, the server holds none of the connections its probes opened."""
-    target = server_named(name, request)
-    proxy = fault_proxy(target.port)
-    url = target.url_through(proxy)
-    services = ["cursor_backend"] if name != "redis" else []
-    context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)], services=services)
+    target, proxy, context = probed_through_proxy(name, request, fault_proxy, health)
     assert {status(context) for _ in range(SAMPLE_EVERY)} == {200}
     count = SERVER_COUNTS[name]
     assert count(target.url, proxy.upstream_ports()) > 0
