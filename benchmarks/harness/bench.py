@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+from .errors import BenchmarkError
 from .load import LoadGenerator
-from .server import Servers
+from .server import App, Servers
 from .settings import Settings
 
-__all__ = ["Bench", "error_row", "ratio"]
+__all__ = ["Bench", "error_row", "measure_each", "ratio"]
+
+ResultT = TypeVar("ResultT")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,3 +36,17 @@ def ratio(value: float, reference: float | None) -> str:
 def error_row(label: str, error: Exception, width: int) -> list[str]:
     """A table row of ``width`` cells for a server whose measurement failed."""
     return [label, f"error: {error}", *[""] * (width - 2)]
+
+
+def measure_each(
+    scenario: str, apps: Sequence[App], measure: Callable[[Bench, App], ResultT], bench: Bench
+) -> dict[str, ResultT | BenchmarkError]:
+    """Measure every app in turn; a failed measurement is kept as its error, not raised."""
+    results: dict[str, ResultT | BenchmarkError] = {}
+    for app in apps:
+        print(f"[{scenario}] {app.label}", file=sys.stderr, flush=True)
+        try:
+            results[app.module] = measure(bench, app)
+        except BenchmarkError as error:
+            results[app.module] = error
+    return results

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from .bench import Bench, error_row
+from .bench import Bench, error_row, measure_each
 from .client import Answer, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -101,13 +100,8 @@ def deadline(bench: Bench) -> Section:
         ),
         headers=HEADERS,
     )
-    results: dict[str, Answer | BenchmarkError] = {}
+    results = measure_each("deadline", APPS, measure, bench)
     for app in APPS:
-        print(f"[deadline] {app.label}", file=sys.stderr, flush=True)
-        try:
-            results[app.module] = measure(bench, app)
-        except BenchmarkError as error:
-            results[app.module] = error
         result = results[app.module]
         if isinstance(result, Answer):
             section.rows.append(row(app, result))

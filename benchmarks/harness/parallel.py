@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from collections import Counter
 
-from .bench import Bench, error_row, ratio
+from .bench import Bench, error_row, measure_each, ratio
 from .client import Answer, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -70,13 +69,8 @@ def parallel(bench: Bench) -> Section:
         ),
         headers=HEADERS,
     )
-    results: dict[str, list[Answer] | BenchmarkError] = {}
+    results = measure_each("parallel", APPS, timed_answers, bench)
     for app in APPS:
-        print(f"[parallel] {app.label}", file=sys.stderr, flush=True)
-        try:
-            results[app.module] = timed_answers(bench, app)
-        except BenchmarkError as error:
-            results[app.module] = error
         result = results[app.module]
         if isinstance(result, list):
             section.rows.append(row(app, result))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from .bench import Bench, error_row
+from .bench import Bench, error_row, measure_each
 from .client import Answer, burst, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -100,13 +99,8 @@ def single_flight(bench: Bench) -> Section:
         headers=HEADERS,
         notes=[concurrency_note(settings.threads, settings.burst)],
     )
-    results: dict[str, Burst | BenchmarkError] = {}
+    results = measure_each("single_flight", APPS, measure, bench)
     for app in APPS:
-        print(f"[single_flight] {app.label}", file=sys.stderr, flush=True)
-        try:
-            results[app.module] = measure(bench, app)
-        except BenchmarkError as error:
-            results[app.module] = error
         result = results[app.module]
         if isinstance(result, Burst):
             section.rows.append(

@@ -6,7 +6,7 @@ import dataclasses
 import statistics
 import sys
 
-from .bench import Bench, error_row, ratio
+from .bench import Bench, error_row, measure_each, ratio
 from .client import fetch
 from .errors import BenchmarkError
 from .load import LoadResult
@@ -102,13 +102,7 @@ def throughput(bench: Bench) -> Section:
         ),
         headers=HEADERS,
     )
-    results: dict[str, Measurement | BenchmarkError] = {}
-    for app in APPS:
-        print(f"[throughput] {app.label}", file=sys.stderr, flush=True)
-        try:
-            results[app.module] = measure(bench, app)
-        except BenchmarkError as error:
-            results[app.module] = error
+    results = measure_each("throughput", APPS, measure, bench)
     bare_result = results["apps.bare"]
     bare = bare_result.median if isinstance(bare_result, Measurement) else None
     for app in APPS:
