@@ -162,6 +162,14 @@ def proxied_checks(server: Server) -> list[str]:
     return ["cursor_backend", "proxied"] if server.is_sql else ["proxied"]
 
 
+def answer_under(fault: str, proxy: FaultProxy, health: Callable[..., TestContext]) -> Probe:
+    """Probe once while healthy (200), switch the proxy to ``fault``, and return the next probe's answer."""
+    context = health()
+    assert probe(context).status == 200
+    proxy.set_mode(fault)
+    return probe(context)
+
+
 # -- one fault at a time ------------------------------------------------------------
 
 
@@ -175,10 +183,7 @@ def test_refuse_answers_500_on_the_next_probe(
     server: Server, proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """Once the server's port refuses connections, the next probe answers 500, failing the proxied checks."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("refuse")
-    answer = probe(context)
+    answer = answer_under("refuse", proxy, health)
     assert (answer.status, failing(answer)) == (500, proxied_checks(server))
 
 
@@ -186,10 +191,7 @@ def test_blackhole_answers_500_within_the_deadline(
     proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """A server that accepts but never answers fails the probe within the deadline plus SLACK."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    answer = probe(context)
+    answer = answer_under("blackhole", proxy, health)
     assert answer.status == 500
     assert answer.seconds <= DEADLINE + SLACK
 
@@ -198,10 +200,7 @@ def test_blackhole_leaves_the_healthy_check_passing(
     server: Server, proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """While the proxied checks hang in a blackhole, the healthy check beside them still passes."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    answer = probe(context)
+    answer = answer_under("blackhole", proxy, health)
     assert (answer.passed["direct"], failing(answer)) == (True, proxied_checks(server))
 
 
@@ -209,10 +208,7 @@ def test_reset_answers_500_or_recovers_without_hanging(
     proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """After every established connection is reset, the next probe fails or reconnects, in the deadline."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("reset")
-    answer = probe(context)
+    answer = answer_under("reset", proxy, health)
     assert answer.status in (200, 500)
     assert answer.seconds <= DEADLINE + SLACK
 
