@@ -56,8 +56,20 @@ def test_backend_names():
 
 def test_every_exported_name_exists_and_is_documented():
     """Every exported name resolves and carries a docstring."""
-    for module in (skiesish, skiesish.contexts, skiesish.handlers, skiesish.di, skiesish.backends):
+    for module in (
+        skiesish,
+        skiesish.contexts,
+        skiesish.handlers,
+        skiesish.di,
+        skiesish.backends,
+        skiesish.checks,
+    ):
         for name in module.__all__:
             value = getattr(module, name)
             if name != "__version__":
                 assert value.__doc__, f"{module.__name__}.{name} has no docstring"
+
+
+def test_check_names():
+    """skiesish.checks exports the ready-made checks."""
+    assert sorted(skiesish.checks.__all__) == ["amqp", "disk", "http", "memory", "redis", "sql", "tcp"]
