@@ -291,18 +291,26 @@ def test_no_probe_fails_once_the_fault_ends(
     assert (warm_up, after) == ([200] * 10, [200] * 10)
 
 
+def app_through_fault(
+    health: Callable[..., TestContext], proxy: FaultProxy, table: str, fault: str
+) -> tuple[TestContext, CursorBackend]:
+    """Query ``table`` through cursor_backend (holding a connection), inject ``fault``, probe, pass again."""
+    context = health()
+    backend = context.di.build("cursor_backend")
+    assert backend.count(table) == len(PEOPLE)  # this thread now holds a connection through the proxy
+    proxy.set_mode(fault)
+    probe(context)
+    proxy.set_mode("pass")
+    return context, backend
+
+
 @pytest.mark.parametrize("server", SQL_SERVERS, indirect=True)
 @pytest.mark.parametrize("fault", FAULTS)
 def test_app_queries_work_again_once_the_fault_ends(
     proxy: FaultProxy, health: Callable[..., TestContext], people_table: str, fault: str
 ) -> None:
     """Back to pass, the app's first query through cursor_backend works: its dead connection was replaced."""
-    context = health()
-    backend = context.di.build("cursor_backend")
-    assert backend.count(people_table) == len(PEOPLE)  # this thread now holds a connection through the proxy
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
+    context, backend = app_through_fault(health, proxy, people_table, fault)
     assert probe_until(context, 200, within=DEADLINE + SLACK) is not None
     assert [person["name"] for person in backend.records(people_table, sort="name")] == PEOPLE
 
@@ -313,12 +321,7 @@ def test_a_dead_app_connection_is_replaced_after_one_failed_query(
     proxy: FaultProxy, health: Callable[..., TestContext], people_table: str, fault: str
 ) -> None:
     """Back to pass, a query that finds the application's connection dead drops it, and the next one works."""
-    context = health()
-    backend = context.di.build("cursor_backend")
-    assert backend.count(people_table) == len(PEOPLE)
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
+    _, backend = app_through_fault(health, proxy, people_table, fault)
     driver = backend.database.driver
     with contextlib.suppress(driver.OperationalError, driver.InterfaceError):
         backend.count(people_table)  # may meet the connection that died during the fault
