@@ -12,7 +12,7 @@ from .load import LoadGenerator
 from .server import App, Servers
 from .settings import Settings
 
-__all__ = ["Bench", "error_row", "measure_each", "ratio"]
+__all__ = ["Bench", "error_row", "measure_each", "ratio", "table_rows"]
 
 ResultT = TypeVar("ResultT")
 
@@ -50,3 +50,17 @@ def measure_each(
         except BenchmarkError as error:
             results[app.module] = error
     return results
+
+
+def table_rows(
+    apps: Sequence[App],
+    results: dict[str, ResultT | BenchmarkError],
+    row: Callable[[App, ResultT], list[str]],
+    width: int,
+) -> list[list[str]]:
+    """One table row per app: ``row(app, result)``, or an error row where the measurement failed."""
+    return [
+        error_row(app.label, result, width) if isinstance(result, BenchmarkError) else row(app, result)
+        for app in apps
+        for result in [results[app.module]]
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .bench import Bench, error_row, measure_each
+from .bench import Bench, measure_each, table_rows
 from .client import Answer, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -101,12 +101,7 @@ def deadline(bench: Bench) -> Section:
         headers=HEADERS,
     )
     results = measure_each("deadline", APPS, measure, bench)
-    for app in APPS:
-        result = results[app.module]
-        if isinstance(result, Answer):
-            section.rows.append(row(app, result))
-        else:
-            section.rows.append(error_row(app.label, result, len(HEADERS)))
+    section.rows += table_rows(APPS, results, row, len(HEADERS))
     section.targets.append(skiesish_target(results["apps.skiesish_deadline"]))
     section.notes += signal_notes(results)
     return section

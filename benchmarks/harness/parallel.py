@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
-from .bench import Bench, error_row, measure_each, ratio
+from .bench import Bench, measure_each, ratio, table_rows
 from .client import Answer, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -70,11 +70,6 @@ def parallel(bench: Bench) -> Section:
         headers=HEADERS,
     )
     results = measure_each("parallel", APPS, timed_answers, bench)
-    for app in APPS:
-        result = results[app.module]
-        if isinstance(result, list):
-            section.rows.append(row(app, result))
-        else:
-            section.rows.append(error_row(app.label, result, len(HEADERS)))
+    section.rows += table_rows(APPS, results, row, len(HEADERS))
     section.targets.append(skiesish_target(results["apps.skiesish_parallel"]))
     return section

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .bench import Bench, error_row, measure_each
+from .bench import Bench, measure_each, table_rows
 from .client import Answer, burst, fetch
 from .errors import BenchmarkError
 from .report import Outcome, Section, Target
@@ -100,13 +100,11 @@ def single_flight(bench: Bench) -> Section:
         notes=[concurrency_note(settings.threads, settings.burst)],
     )
     results = measure_each("single_flight", APPS, measure, bench)
-    for app in APPS:
-        result = results[app.module]
-        if isinstance(result, Burst):
-            section.rows.append(
-                [app.label, str(result.runs), f"{result.seconds * 1000:.0f} ms", result.summary()]
-            )
-        else:
-            section.rows.append(error_row(app.label, result, len(HEADERS)))
+    section.rows += table_rows(
+        APPS,
+        results,
+        lambda app, burst: [app.label, str(burst.runs), f"{burst.seconds * 1000:.0f} ms", burst.summary()],
+        len(HEADERS),
+    )
     section.targets.append(skiesish_target(results["apps.skiesish_single_flight"]))
     return section

@@ -6,7 +6,7 @@ import dataclasses
 import statistics
 import sys
 
-from .bench import Bench, error_row, measure_each, ratio
+from .bench import Bench, measure_each, ratio, table_rows
 from .client import fetch
 from .errors import BenchmarkError
 from .load import LoadResult
@@ -105,12 +105,7 @@ def throughput(bench: Bench) -> Section:
     results = measure_each("throughput", APPS, measure, bench)
     bare_result = results["apps.bare"]
     bare = bare_result.median if isinstance(bare_result, Measurement) else None
-    for app in APPS:
-        result = results[app.module]
-        if isinstance(result, Measurement):
-            section.rows.append(row(app, result, bare))
-        else:
-            section.rows.append(error_row(app.label, result, len(HEADERS)))
+    section.rows += table_rows(APPS, results, lambda app, result: row(app, result, bare), len(HEADERS))
     section.targets.append(skiesish_target(results["apps.skiesish_throughput"], bare))
     section.notes.append(
         "errors counts non-2xx answers and socket errors over all runs; a server with errors is "
