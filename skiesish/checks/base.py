@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
-from ..exceptions import ConfigurationError, MissingExtraError
+from ..exceptions import ConfigurationError
+from ..extras import import_extra
 from ..health import Check
 
 __all__ = ["DEFAULT_SOCKET_TIMEOUT", "build_check", "check_timeout", "import_extra", "latency"]
 
 #: Seconds a ready-made check waits on a socket (connect, and each read) by default.
 DEFAULT_SOCKET_TIMEOUT = 2.0
-
-
-def import_extra(module: str, extra: str, purpose: str) -> ModuleType:
-    """Import an optional dependency, or say which extra installs it.
-
-    Raises:
-        MissingExtraError: naming the ``pip install 'skiesish[extra]'`` to run.
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingExtraError(f"{purpose} needs {module}: pip install 'skiesish[{extra}]'") from error
 
 
 def check_timeout(kind: str, timeout: Any) -> float:

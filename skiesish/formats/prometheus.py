@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..checks.base import import_extra
+from ..extras import import_extra
 from ..health import Report
 from .base import View
 

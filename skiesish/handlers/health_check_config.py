@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from ..checks.base import import_extra
+from ..extras import import_extra
 from ..di import DI
 from ..exceptions import HealthError
 from ..health import Check

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from ..checks.base import import_extra
+from ..extras import import_extra
 from .report import CheckResult
 
 __all__ = ["RedisResultCache"]
