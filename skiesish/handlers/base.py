@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..di import DI
 from ..input_outputs import InputOutput
 from ..responses import Response
 from .config import HandlerConfig, validate_config
+
+if TYPE_CHECKING:
+    from ..health import Report
 
 __all__ = ["ENVELOPE_CONTENT", "Handler"]
 
@@ -29,6 +32,11 @@ class Handler:
     """
 
     config_class: ClassVar[type[HandlerConfig]] = HandlerConfig
+    #: Whether a router's route to this handler also takes every path below the route's own
+    #: (true of routers and of the probes, which tell their paths apart themselves).
+    takes_subpaths: ClassVar[bool] = False
+    #: The paths below a route that the handler answers, for the OpenAPI document (``""``: the route's own).
+    subpaths: ClassVar[tuple[str, ...]] = ("",)
 
     def __init__(self, di: DI) -> None:
         self.di = di
@@ -56,3 +64,10 @@ class Handler:
     def handle(self, input_output: InputOutput) -> Response:
         """Answer one request."""
         raise NotImplementedError(f"{type(self).__name__} must implement handle()")
+
+    def health_report(self, input_output: InputOutput) -> Report | None:
+        """The health report this handler would answer ``input_output`` with; ``None`` if it reports none.
+
+        Used by ``skiesish check --verbose`` to say why, not only that, a probe fails.
+        """
+        return None

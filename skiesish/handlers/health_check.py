@@ -98,7 +98,11 @@ class HealthCheck(Handler):
         self.engine.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        return self.answer(self.engine.evaluate(self.selected_names(input_output)), input_output)
+        return self.answer(self.health_report(input_output), input_output)
+
+    def health_report(self, input_output: InputOutput) -> Report:
+        """Evaluate the checks the request selects (all by default)."""
+        return self.engine.evaluate(self.selected_names(input_output))
 
     def answer(self, report: Report, input_output: InputOutput) -> Response:
         """Turn ``report`` into the response this handler's configuration asks for."""

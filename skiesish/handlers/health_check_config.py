@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 import pydantic
 
-from ..extras import import_extra
 from ..di import DI
 from ..exceptions import HealthError
+from ..extras import import_extra
 from ..health import Check
 from .config import HandlerConfig
 

@@ -9,7 +9,7 @@ from typing import Any
 import pydantic
 
 from ..health import Check, CheckResult, Report
-from ..input_outputs import ClientError, InputOutput
+from ..input_outputs import ClientError, InputOutput, shown_path
 from ..responses import Response
 from ..service_state import ServiceState
 from .base import Handler
@@ -85,6 +85,8 @@ class Probes(Handler):
 
     config_class = ProbesConfig
     config: ProbesConfig
+    takes_subpaths = True
+    subpaths = tuple(PROBE_PATHS)
 
     def __init__(self, di: Any, service_state: ServiceState) -> None:
         super().__init__(di)
@@ -102,10 +104,20 @@ class Probes(Handler):
         self.health.close()
 
     def handle(self, input_output: InputOutput) -> Response:
+        return self.health.answer(self.health_report(input_output), input_output)
+
+    def health_report(self, input_output: InputOutput) -> Report:
+        """The report of the probe the request's path names.
+
+        Raises:
+            ClientError: (404) the path names no probe.
+        """
         probe = PROBE_PATHS.get(input_output.routing_path.strip("/"))
         if probe is None:
-            raise ClientError(f"no probe at {input_output.path}; probes: /" + ", /".join(PROBE_PATHS), 404)
-        return self.health.answer(self.report(probe), input_output)
+            raise ClientError(
+                f"no probe at {shown_path(input_output.path)}; probes: /" + ", /".join(PROBE_PATHS), 404
+            )
+        return self.report(probe)
 
     def report(self, probe: str) -> Report:
         """Evaluate one probe: ``"live"``, ``"ready"`` or ``"startup"``."""

@@ -8,7 +8,8 @@ from typing import Any
 
 import pydantic
 
-from ..input_outputs import ClientError, InputOutput
+from ..health import Report
+from ..input_outputs import ClientError, InputOutput, shown_path
 from ..responses import Response, json_response
 from .base import Handler
 from .config import HandlerConfig
@@ -77,10 +78,11 @@ class _Route:
     methods: tuple[str, ...]
 
     def matches(self, path: str) -> str | None:
-        """The rest of ``path`` if this route takes it (exactly, or as a nested router's prefix)."""
+        """The rest of ``path`` if this route takes it (exactly, or as the prefix of a handler with
+        paths of its own: a nested router, the probes)."""
         if path == self.path:
             return ""
-        if isinstance(self.handler, SimpleRouting) and (not self.path or path.startswith(self.path + "/")):
+        if self.handler.takes_subpaths and (not self.path or path.startswith(self.path + "/")):
             return path[len(self.path) :].lstrip("/")
         return None
 
@@ -105,6 +107,7 @@ class SimpleRouting(Handler):
 
     config_class = SimpleRoutingConfig
     config: SimpleRoutingConfig
+    takes_subpaths = True
 
     def prepare(self) -> None:
         self.routes = [self._build_route(route) for route in self.config.routes]
@@ -126,9 +129,23 @@ class SimpleRouting(Handler):
             route.handler.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        path = _clean(input_output.routing_path)
-        if self.schema_path is not None and path == self.schema_path:
+        if self.schema_path is not None and _clean(input_output.routing_path) == self.schema_path:
             return json_response(self.openapi_document())
+        return self.route_for(input_output).handle(input_output)
+
+    def health_report(self, input_output: InputOutput) -> Report | None:
+        """The report of the route the request reaches."""
+        if self.schema_path is not None and _clean(input_output.routing_path) == self.schema_path:
+            return None
+        return self.route_for(input_output).health_report(input_output)
+
+    def route_for(self, input_output: InputOutput) -> Handler:
+        """The handler of the first route taking the request, its ``routing_path`` moved past the route.
+
+        Raises:
+            ClientError: (404) no route takes the path; (405) the route does not take the method.
+        """
+        path = _clean(input_output.routing_path)
         for route in self.routes:
             rest = route.matches(path)
             if rest is None:
@@ -136,13 +153,14 @@ class SimpleRouting(Handler):
             if not route.allows(input_output.method):
                 allowed = sorted({*route.methods, *(("HEAD",) if "GET" in route.methods else ())})
                 raise ClientError(
-                    f"{input_output.method} is not allowed on /{route.path}; allowed: {', '.join(allowed)}",
+                    f"{shown_path(input_output.method)} is not allowed on /{route.path}; "
+                    f"allowed: {', '.join(allowed)}",
                     405,
                     headers=(("Allow", ", ".join(allowed)),),
                 )
             input_output.routing_path = "/" + rest
-            return route.handler.handle(input_output)
-        raise ClientError(f"no route for {input_output.path}", 404)
+            return route.handler
+        raise ClientError(f"no route for {shown_path(input_output.path)}", 404)
 
     def operations(self, prefix: str = "") -> Iterator[tuple[str, str, Handler]]:
         """Every ``(path, method, handler)`` this router serves, nested routers included."""
@@ -151,8 +169,10 @@ class SimpleRouting(Handler):
             if isinstance(route.handler, SimpleRouting):
                 yield from route.handler.operations(path.rstrip("/"))
                 continue
-            for method in route.methods:
-                yield path, method, route.handler
+            for subpath in route.handler.subpaths:
+                full_path = f"{path.rstrip('/')}/{subpath}" if subpath else path
+                for method in route.methods:
+                    yield full_path, method, route.handler
 
     def openapi_document(self) -> dict[str, Any]:
         """An OpenAPI 3.0 document describing every route and its answers."""

@@ -1,6 +1,6 @@
 """Requests as handlers see them, one object per request."""
 
-from .base import ClientError, InputOutput
+from .base import ClientError, InputOutput, shown_path
 from .wsgi import WSGIInputOutput
 
-__all__ = ["ClientError", "InputOutput", "WSGIInputOutput"]
+__all__ = ["ClientError", "InputOutput", "WSGIInputOutput", "shown_path"]

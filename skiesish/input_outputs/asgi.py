@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .base import ClientError, InputOutput
+from .base import ClientError, InputOutput, parse_query
 from .wsgi import MAX_BODY_BYTES
 
 __all__ = ["MAX_BODY_BYTES", "ASGIInputOutput", "Message", "Receive", "Scope", "Send", "relative_path"]
@@ -72,7 +71,7 @@ class ASGIInputOutput(InputOutput):
         query = bytes(self._scope.get("query_string") or b"").decode("utf-8", "replace")
         if not query:
             return {}
-        return urllib.parse.parse_qs(query, keep_blank_values=True, errors="replace")
+        return parse_query(query)
 
     async def receive_body(self, receive: Receive) -> bool:
         """Read the body from ``receive``, stopping once it passes :data:`MAX_BODY_BYTES`.

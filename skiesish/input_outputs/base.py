@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from ..exceptions import SkiesishError
 
-__all__ = ["ClientError", "InputOutput"]
+__all__ = [
+    "MAX_QUERY_FIELDS",
+    "MAX_QUERY_LENGTH",
+    "MAX_SHOWN_LENGTH",
+    "ClientError",
+    "InputOutput",
+    "parse_query",
+    "shown_path",
+]
+
+#: The longest query string read (in characters); longer is answered 414. A health endpoint takes
+#: a few check names at most, and every cost a request can drive must stay small and bounded.
+MAX_QUERY_LENGTH = 4096
+#: The most ``name=value`` fields a query string may have; more is answered 400.
+MAX_QUERY_FIELDS = 64
+#: The most characters of a path or value an error message quotes back.
+MAX_SHOWN_LENGTH = 120
 
 
 class ClientError(SkiesishError):
@@ -113,6 +130,30 @@ class InputOutput:
             return json.loads(raw)
         except ValueError as error:
             raise ClientError(f"the request body is not valid JSON: {error}") from None
+
+
+def parse_query(query: str) -> dict[str, list[str]]:
+    """Parse a query string, tolerant of bad encoding, within :data:`MAX_QUERY_LENGTH` and
+    :data:`MAX_QUERY_FIELDS`.
+
+    Raises:
+        ClientError: (414) the query string is too long; (400) it has too many fields.
+    """
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ClientError(
+            f"the query string has {len(query)} characters; at most {MAX_QUERY_LENGTH} are read", 414
+        )
+    try:
+        return urllib.parse.parse_qs(
+            query, keep_blank_values=True, errors="replace", max_num_fields=MAX_QUERY_FIELDS
+        )
+    except ValueError:
+        raise ClientError(f"the query string has more than {MAX_QUERY_FIELDS} fields") from None
+
+
+def shown_path(text: str) -> str:
+    """``text`` cut to :data:`MAX_SHOWN_LENGTH` characters, for quoting a request back in an error."""
+    return text if len(text) <= MAX_SHOWN_LENGTH else text[:MAX_SHOWN_LENGTH] + "..."
 
 
 def _names_media_type(accept: str, media_type: str) -> bool:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
-from .base import ClientError, InputOutput
+from .base import ClientError, InputOutput, parse_query
 
 __all__ = ["WSGIInputOutput"]
 
@@ -65,7 +64,7 @@ class WSGIInputOutput(InputOutput):
         query = str(self._environ.get("QUERY_STRING") or "")
         if not query:
             return {}
-        return urllib.parse.parse_qs(_wsgi_text(query), keep_blank_values=True, errors="replace")
+        return parse_query(_wsgi_text(query))
 
     def body(self) -> bytes:
         """Read the body once, no more than ``CONTENT_LENGTH`` bytes."""
