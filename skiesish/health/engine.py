@@ -191,15 +191,20 @@ class HealthEngine:
         """How many times the check ``name`` has changed between passing and failing."""
         return self._slots[name].status_changes
 
-    def close(self) -> None:
-        """Stop the background refresh, if any, and close what the checks opened.
+    def close(self, close_checks: bool = True) -> None:
+        """Stop the background refresh, give back the worker threads, and close what the checks opened.
 
         A check whose function has a ``close()`` method (the ready-made ones
-        that keep a client) has it called.
+        that keep a client) has it called, unless ``close_checks`` is false
+        (for an engine replaced by another that keeps the same checks). A
+        check still running (hung) keeps its thread until it returns.
         """
         self._stop.set()
+        self._pool.shutdown()
         if self.shared_cache is not None:
             self.shared_cache.close()
+        if not close_checks:
+            return
         for slot in self._slots.values():
             close = getattr(slot.check.func, "close", None)
             if callable(close):
