@@ -21,7 +21,7 @@ MAX_TIMEOUT = 600.0
 #: The longest a result may be reused: one day.
 MAX_TTL = 86_400.0
 #: The shortest background refresh interval: shorter would only burn CPU.
-MIN_INTERVAL = 0.1
+MIN_INTERVAL = 0.01
 #: The longest background refresh interval: one day.
 MAX_INTERVAL = 86_400.0
 #: The longest drain after SIGTERM: one hour (Kubernetes' grace period must exceed it).
@@ -40,7 +40,8 @@ def seconds(
     """Return ``value`` as a float number of seconds, or raise naming ``key`` and the range.
 
     Args:
-        key: the setting's name, as the user wrote it (``"timeout"``, ``"Check(timeout=...)"``).
+        key: the setting's name, as the user wrote it (``"timeout"``, ``"Check(timeout=...)"``);
+            ``""`` where the caller names it already (a pydantic validator).
         value: what arrived.
         maximum: the largest value accepted.
         minimum: the smallest value accepted (exclusive when it is 0 and zero is not allowed).
@@ -71,6 +72,7 @@ def seconds(
     else:
         wanted = f"greater than 0 and at most {maximum:g}"
     none = " (or None)" if allow_none else ""
+    subject = f"{key} must" if key else "must"
     raise ConfigurationError(
-        f"{key} must be a number of seconds {wanted}{none}, got {type(value).__name__} {value!r:.40}"
+        f"{subject} be a number of seconds {wanted}{none}, got {type(value).__name__} {value!r:.40}"
     )

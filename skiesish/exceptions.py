@@ -6,6 +6,8 @@ that the traceback alone is enough to fix the mistake.
 
 from __future__ import annotations
 
+import threading
+
 __all__ = [
     "BackendError",
     "CircularDependencyError",
@@ -16,6 +18,7 @@ __all__ = [
     "MissingExtraError",
     "SkiesishError",
     "UnknownDependencyError",
+    "stops_the_interpreter",
 ]
 
 
@@ -62,3 +65,16 @@ class HealthError(SkiesishError):
         >>> def disk_has_room():
         ...     raise HealthError("only 2% of /var is free")
     """
+
+
+def stops_the_interpreter(error: BaseException) -> bool:
+    """Whether ``error`` must be let through: it stops the process, not one request or check.
+
+    Only ``KeyboardInterrupt`` and ``SystemExit`` on the main thread, where
+    Ctrl-C and signal handlers raise them, do. Raised anywhere else (a check's
+    thread, a server's worker thread) they are some code's failure, to be
+    answered and logged like any other.
+    """
+    return isinstance(error, (KeyboardInterrupt, SystemExit)) and (
+        threading.current_thread() is threading.main_thread()
+    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
-__all__ = ["ServiceState"]
+from .log import logger
 
-logger = logging.getLogger("skiesish")
+__all__ = ["ServiceState"]
 
 
 class ServiceState:

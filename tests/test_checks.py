@@ -78,7 +78,7 @@ def test_sql_on_the_applications_cursor_backend(tmp_path):
 def test_sql_on_sqlite_url(tmp_path):
     """sql(url=sqlite:///...) runs SELECT 1 on that file."""
     result = run(checks.sql(url=f"sqlite:///{tmp_path}/b.db"))
-    assert (result.passed, result.name) == (True, "sql:sqlite")
+    assert (result.passed, result.name) == (True, f"sql:sqlite:{tmp_path}/b.db")
     assert result.output.startswith("SELECT 1 in ")
 
 
@@ -124,7 +124,7 @@ def test_sql_fails_when_the_server_is_unreachable(url, free_port):
 def test_redis_ping(redis_url):
     """redis(url=...) PINGs the real server."""
     result = run(checks.redis(url=redis_url))
-    assert (result.passed, result.name) == (True, "redis:127.0.0.1")
+    assert (result.passed, result.name) == (True, "redis:127.0.0.1:6379/0")
     assert result.output.startswith("PING in ")
 
 
@@ -150,7 +150,7 @@ def test_redis_fails_when_unreachable(free_port):
 def test_amqp_opens_and_closes_a_connection(amqp_url):
     """amqp(url) connects to the real RabbitMQ and closes again."""
     result = run(checks.amqp(amqp_url))
-    assert (result.passed, result.name) == (True, "amqp:127.0.0.1")
+    assert (result.passed, result.name) == (True, "amqp:127.0.0.1:5672/%2F")
 
 
 def test_amqp_with_wrong_credentials_fails(amqp_url):
@@ -227,7 +227,9 @@ def test_check_options_pass_through():
         (lambda: checks.sql(url="oracle://x/y"), "unsupported scheme 'oracle'"),
         (lambda: checks.sql(url="postgresql:///nohost"), "needs a host and a database name"),
         (lambda: checks.sql(service="a", url="sqlite:///x"), r"give service= or url=, not both"),
-        (lambda: checks.sql(timeout=0), r"sql\(\): timeout must be more than 0 seconds"),
+        (lambda: checks.sql(timeout=0), r"sql\(\): timeout must be a number of seconds greater than 0"),
+        (lambda: checks.http("http://x", timeout=float("inf")), r"http\(\): timeout must be .*got float inf"),
+        (lambda: checks.tcp("x", 1, timeout=1e10), r"tcp\(\): timeout must be .*at most 600"),
         (lambda: checks.redis(), r"redis\(\): give url="),
         (lambda: checks.redis(url="http://x"), r"redis\(\): url must be redis://"),
         (lambda: checks.amqp("http://x"), r"amqp\(\): url must be amqp://"),
@@ -252,3 +254,63 @@ def test_a_missing_driver_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pika", None)
     with pytest.raises(skiesish.exceptions.MissingExtraError, match=r"pip install 'skiesish\[amqp\]'"):
         checks.amqp(AMQP_URL)
+
+
+# -- default names ------------------------------------------------------------------
+
+
+SECRET_URLS = [
+    lambda: checks.http("http://admin:S3cretPassw0rd@example.com/health"),
+    lambda: checks.http("https://user:S3cretPassw0rd@example.com:8443/health?token=S3cretPassw0rd"),
+    lambda: checks.http("https://example.com/status?api_key=S3cretPassw0rd"),
+    lambda: checks.redis(url="redis://:S3cretPassw0rd@cache:6379/1"),
+    lambda: checks.redis(url="redis://default:S3cretPassw0rd@cache:6379/0"),
+    lambda: checks.sql(url="postgresql://app:S3cretPassw0rd@db:5432/app"),
+    lambda: checks.sql(url="mysql://root:S3cretPassw0rd@127.0.0.1:3306/test"),
+    lambda: checks.amqp("amqp://guest:S3cretPassw0rd@127.0.0.1:5672/%2F"),
+]
+
+
+@pytest.mark.parametrize("build", SECRET_URLS)
+def test_default_names_never_hold_credentials(build):
+    """A ready-made check's default name keeps the host, port and path of its URL, never its credentials."""
+    assert "S3cretPassw0rd" not in build().name
+
+
+def test_a_secret_in_a_url_path_is_left_out_of_the_name():
+    """A webhook-style URL whose path is a token gets a name without the path."""
+    check = checks.http("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX")
+    assert check.name == "http:hooks.slack.com"
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        (lambda: checks.redis(url="redis://cache:6379/0"), lambda: checks.redis(url="redis://cache:6379/1")),
+        (lambda: checks.redis(url="redis://cache:6379"), lambda: checks.redis(url="redis://cache:6380")),
+        (
+            lambda: checks.sql(url="postgresql://app@db1:5432/app"),
+            lambda: checks.sql(url="postgresql://app@db2:5432/app"),
+        ),
+        (
+            lambda: checks.sql(url="postgresql://app@db:5432/orders"),
+            lambda: checks.sql(url="postgresql://app@db:5432/users"),
+        ),
+        (lambda: checks.http("http://api/live"), lambda: checks.http("http://api/ready")),
+        (lambda: checks.amqp("amqp://mq:5672/a"), lambda: checks.amqp("amqp://mq:5672/b")),
+    ],
+    ids=["redis-db", "redis-port", "sql-host", "sql-database", "http-path", "amqp-vhost"],
+)
+def test_two_checks_of_one_server_get_distinct_default_names(pair):
+    """Checks on one host that differ by port, database, path or vhost do not collide."""
+    first, second = pair
+    assert first().name != second().name
+
+
+def test_a_duplicate_name_error_suggests_name():
+    """Two checks that still share a name fail at build time, and the error says how to tell them apart."""
+    same = [checks.redis(url="redis://cache:6379/0"), checks.redis(url="redis://cache:6379/0")]
+    with pytest.raises(
+        skiesish.ConfigurationError, match=r"more than one check is named redis:cache:6379/0.*name="
+    ):
+        skiesish.Application(skiesish.handlers.HealthCheck, {"checks": same})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import socket
+import sys
+import time
 import uuid
 
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from skiesish import Check
 from skiesish.di import DI
 from skiesish.health import HealthEngine
+from skiesish.health.report import CheckResult
+from skiesish.health.runner import utcnow
 from skiesish.health.shared_cache import RedisResultCache
 from tests.conftest import require_server
 from tests.shared_cache_worker import probe
@@ -18,9 +23,8 @@ from tests.shared_cache_worker import probe
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture
-def redis_client():
-    """A client of the local Redis; skips (or fails under CI) when it is down."""
+def connect_redis():
+    """A client of the local Redis, closed afterwards; skips (or fails under CI) when it is down."""
     import redis
 
     require_server("Redis", "127.0.0.1", 6379)
@@ -29,13 +33,29 @@ def redis_client():
     client.close()
 
 
-@pytest.fixture
-def namespace(redis_client):
+def forget_namespace(client, name):
+    """Delete every key of the namespace ``name``."""
+    for key in client.scan_iter(f"skiesish:{name}:*"):
+        client.delete(key)
+
+
+def scratch_namespace(client):
     """A namespace no other test uses; its keys are deleted afterwards."""
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name
-    for key in redis_client.scan_iter(f"skiesish:{name}:*"):
-        redis_client.delete(key)
+    forget_namespace(client, name)
+
+
+@pytest.fixture
+def redis_client():
+    """A client of the local Redis; skips (or fails under CI) when it is down."""
+    yield from connect_redis()
+
+
+@pytest.fixture
+def namespace(redis_client):
+    """A namespace no other test uses; its keys are deleted afterwards."""
+    yield from scratch_namespace(redis_client)
 
 
 def engine(check, namespace, url=REDIS_URL, **settings):
@@ -67,18 +87,60 @@ def test_a_result_in_redis_is_used_by_another_engine(redis_client, namespace):
 
     def counted():
         runs.append(1)
-        return False, "disk full"
+        return True, "42 connections"
 
     first = engine(Check(counted, name="counted"), namespace, success_ttl=30, failed_ttl=30)
     second = engine(Check(counted, name="counted"), namespace, success_ttl=30, failed_ttl=30)
     try:
-        assert first.evaluate().results[0].output == "disk full"
+        assert first.evaluate().results[0].output == "42 connections"
         shared = second.evaluate().results[0]
-        assert (shared.passed, shared.output, shared.cached) == (False, "disk full", True)
+        assert (shared.passed, shared.output, shared.cached) == (True, "42 connections", True)
         assert runs == [1]
     finally:
         first.close()
         second.close()
+
+
+def test_a_shared_failure_is_read_with_this_process_criticality(redis_client, namespace):
+    """A failure shared by another process is used as this caller says the check is (not) critical."""
+    first = RedisResultCache(REDIS_URL, namespace)
+    second = RedisResultCache(REDIS_URL, namespace)
+    runs = []
+
+    def failing():
+        runs.append(1)
+        return CheckResult("db", False, "disk full", 0.01, utcnow(), critical=True)
+
+    def shared_for_30_s(result):
+        return 30.0
+
+    try:
+        first.produce("db", failing, shared_for_30_s, time.monotonic() + 5)
+        shared = second.produce("db", failing, shared_for_30_s, time.monotonic() + 5, critical=False)
+    finally:
+        first.close()
+        second.close()
+    assert (shared.status, shared.output, shared.cached) == ("warn", "disk full", True)
+    assert runs == [1]
+
+
+def test_a_shared_failure_keeps_the_local_criticality(redis_client, namespace):
+    """A failure shared through Redis is reused, and is a warn here because the local check is non-critical."""
+    runs = []
+
+    def failing():
+        runs.append(1)
+        return False, "disk full"
+
+    first = engine(Check(failing, name="disk", critical=False), namespace, failed_ttl=30)
+    second = engine(Check(failing, name="disk", critical=False), namespace, failed_ttl=30)
+    try:
+        assert first.evaluate().status == "warn"
+        assert second.evaluate().status == "warn"
+    finally:
+        first.close()
+        second.close()
+    assert runs == [1]
 
 
 def test_keys_are_scoped_by_namespace(redis_client, namespace):
@@ -100,6 +162,67 @@ def test_keys_are_scoped_by_namespace(redis_client, namespace):
         first.close()
         other.close()
         redis_client.delete(f"skiesish:{namespace}-other:counted:result")
+
+
+def two_applications(redis_client, first_cache, second_cache):
+    """The second application's status and runs of its failing check, after the first shared a pass."""
+    runs = []
+
+    def failing():
+        runs.append(1)
+        return False
+
+    first = HealthEngine([Check(lambda: True, name="database")], DI(), shared_cache=first_cache)
+    second = HealthEngine([Check(failing, name="database")], DI(), shared_cache=second_cache)
+    try:
+        assert first.evaluate().status == "pass"
+        return second.evaluate().status, runs
+    finally:
+        first.close()
+        second.close()
+        for cache in (first_cache, second_cache):
+            forget_namespace(redis_client, cache.namespace)
+
+
+def test_two_applications_on_one_host_do_not_share_results(redis_client):
+    """Two applications with different checks get different default namespaces on the same host."""
+    suffix = uuid.uuid4().hex
+    first_cache = RedisResultCache(REDIS_URL, identity=f"database=app_a.ping {suffix}")
+    second_cache = RedisResultCache(REDIS_URL, identity=f"database=app_b.ping {suffix}")
+    assert first_cache.namespace != second_cache.namespace
+    assert two_applications(redis_client, first_cache, second_cache) == ("fail", [1])
+
+
+@pytest.mark.parametrize("differs", ["command line", "working directory"])
+def test_the_default_namespace_tells_applications_apart(redis_client, monkeypatch, tmp_path, differs):
+    """Processes started with another command line, or in another directory, do not share by default."""
+    monkeypatch.setattr(sys, "argv", ["serve", f"app-{uuid.uuid4().hex}"])
+    first_cache = RedisResultCache(REDIS_URL)
+    if differs == "command line":
+        monkeypatch.setattr(sys, "argv", ["serve", f"app-{uuid.uuid4().hex}"])
+    else:
+        monkeypatch.chdir(tmp_path)
+    second_cache = RedisResultCache(REDIS_URL)
+    assert two_applications(redis_client, first_cache, second_cache) == ("fail", [1])
+
+
+def test_forked_workers_share_the_default_namespace():
+    """Same checks, directory and command line (a master's forked workers): the same namespace."""
+    first = RedisResultCache(REDIS_URL, identity="database=app.ping")
+    second = RedisResultCache(REDIS_URL, identity="database=app.ping")
+    try:
+        assert first.namespace == second.namespace
+        assert first.namespace.startswith(socket.gethostname() + ":")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_explicit_namespace_wins():
+    """A namespace given is used as it is, whatever the identity."""
+    cache = RedisResultCache(REDIS_URL, "billing", identity="database=app.ping")
+    cache.close()
+    assert cache.namespace == "billing"
 
 
 def test_ttl_none_shares_nothing(redis_client, namespace):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..durations import MAX_TIMEOUT, seconds
 from ..exceptions import ConfigurationError
 from ..extras import import_extra
 from ..health import Check
+from ..scrubbing import scrub_text
 
-__all__ = ["DEFAULT_SOCKET_TIMEOUT", "build_check", "check_timeout", "import_extra", "latency"]
+__all__ = [
+    "DEFAULT_SOCKET_TIMEOUT",
+    "build_check",
+    "check_timeout",
+    "default_name",
+    "import_extra",
+    "latency",
+]
 
 #: Seconds a ready-made check waits on a socket (connect, and each read) by default.
 DEFAULT_SOCKET_TIMEOUT = 2.0
@@ -19,13 +27,25 @@ DEFAULT_SOCKET_TIMEOUT = 2.0
 
 def check_timeout(kind: str, timeout: Any) -> float:
     """Return ``timeout`` as seconds, or raise ``ConfigurationError`` naming the check."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout):
-        raise ConfigurationError(
-            f"{kind}(): timeout must be a number of seconds, got {type(timeout).__name__} {timeout!r}"
-        )
-    if timeout <= 0:
-        raise ConfigurationError(f"{kind}(): timeout must be more than 0 seconds, got {timeout!r}")
-    return float(timeout)
+    return float(seconds(f"{kind}(): timeout", timeout, maximum=MAX_TIMEOUT))  # type: ignore[arg-type]
+
+
+def default_name(kind: str, host: str | None, port: int | None, path: str = "") -> str:
+    """A ready-made check's default name: ``kind:host:port/path``, never with credentials.
+
+    Built from the parts of a URL that say *where* (host, port, and the path,
+    database or virtual host that tells two checks on one server apart), never
+    from its user name, password or query. If even the path looks like it holds
+    a secret (a webhook token, say), it is left out.
+
+    Example:
+        >>> default_name("redis", "cache", 6379, "/1")
+        'redis:cache:6379/1'
+    """
+    where = f"[{host}]" if host and ":" in host else (host or "")
+    name = f"{kind}:{where}" + (f":{port}" if port else "")
+    with_path = name + (path if not path or path.startswith("/") else "/" + path)
+    return with_path if scrub_text(with_path) == with_path else name
 
 
 def latency(started: float) -> str:

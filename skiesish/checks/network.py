@@ -12,7 +12,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
-from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, latency
+from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, default_name, latency
 
 __all__ = ["http", "tcp"]
 
@@ -43,7 +43,7 @@ def tcp(
             raise HealthError(f"cannot connect to {host}:{port}: {error}") from None
         return True, f"connected in {latency(started)}"
 
-    return build_check(check, name or f"tcp:{host}:{port}", check_options)
+    return build_check(check, name or default_name("tcp", host, port), check_options)
 
 
 def http(
@@ -80,7 +80,9 @@ def http(
             raise HealthError(f"GET {url} answered {status}, which is not an expected status")
         return True, f"{status} in {latency(started)}"
 
-    return build_check(check, name or f"http:{parts.netloc}", check_options)
+    return build_check(
+        check, name or default_name("http", parts.hostname, parts.port, parts.path), check_options
+    )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

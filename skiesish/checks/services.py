@@ -13,7 +13,7 @@ from ..backends.database import import_driver
 from ..di import DI
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
-from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, import_extra, latency
+from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, default_name, import_extra, latency
 
 __all__ = ["amqp", "redis", "sql"]
 
@@ -86,7 +86,11 @@ def sql(
 
     database_answers.close = holder.close  # type: ignore[attr-defined]
 
-    return build_check(database_answers, name or f"sql:{details.dialect}", check_options)
+    if details.dialect == "sqlite":
+        where = default_name("sql:sqlite", None, None, details.database)
+    else:
+        where = default_name(f"sql:{details.dialect}", details.host, details.port, "/" + details.database)
+    return build_check(database_answers, name or where, check_options)
 
 
 def redis(
@@ -129,7 +133,11 @@ def redis(
 
     redis_answers.close = holder.close  # type: ignore[attr-defined]
 
-    return build_check(redis_answers, name or f"redis:{parts.hostname or parts.path}", check_options)
+    if parts.scheme == "unix":
+        where = default_name("redis", None, None, parts.path)
+    else:
+        where = default_name("redis", parts.hostname, parts.port or 6379, parts.path or "/0")
+    return build_check(redis_answers, name or where, check_options)
 
 
 def amqp(
@@ -170,7 +178,8 @@ def amqp(
             connection.close()
         return True, f"connected in {latency(started)}"
 
-    return build_check(broker_accepts, name or f"amqp:{parts.hostname}", check_options)
+    where = default_name("amqp", parts.hostname, parts.port or 5672, parts.path or "/")
+    return build_check(broker_accepts, name or where, check_options)
 
 
 class _Lazy:

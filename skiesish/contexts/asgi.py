@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from ..input_outputs.asgi import ASGIInputOutput, Receive, Scope, Send
+from ..log import logger
 from ..responses import NO_BODY_STATUSES, Response
 from .context import Context
 
 __all__ = ["ASGIContext", "asgi"]
-
-logger = logging.getLogger("skiesish")
 
 
 class ASGIContext(Context):
@@ -70,7 +68,7 @@ class ASGIContext(Context):
                 try:
                     # Closing may talk to servers (a Redis cache, a pool): keep it off the loop.
                     await asyncio.to_thread(self.close)
-                except Exception as error:  # the server reports it; the process must still stop
+                except Exception as error:  # noqa: BLE001 - logged and reported; the process must still stop
                     logger.exception("closing the skiesish application failed")
                     await send({"type": "lifespan.shutdown.failed", "message": repr(error)})
                 else:

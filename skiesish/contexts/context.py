@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -10,13 +9,12 @@ from typing import Any
 from ..application import Application
 from ..di import DI, AdditionalConfig, StandardDependencies
 from ..di.scope import reset_input_output, set_input_output
-from ..exceptions import ConfigurationError
-from ..input_outputs import ClientError, InputOutput
+from ..exceptions import ConfigurationError, stops_the_interpreter
+from ..input_outputs import ClientError, InputOutput, shown_path
+from ..log import logger
 from ..responses import Response, body_response, envelope, json_body, json_response
 
 __all__ = ["Context"]
-
-logger = logging.getLogger("skiesish")
 
 ERROR_BODY = json_body(envelope("failure", []))
 
@@ -69,11 +67,16 @@ class Context:
         """Hook for contexts that bind something of their own before the handler is built."""
 
     def respond(self, input_output: InputOutput) -> Response:
-        """Let the handler answer ``input_output``; never raise (but for interpreter exits).
+        """Let the handler answer ``input_output``; never raise, but to stop the interpreter.
 
         A :class:`~skiesish.input_outputs.ClientError` becomes a 4xx envelope
         naming the problem; any other exception a 500 envelope without its
-        text, which is logged instead.
+        text, which is logged (scrubbed) instead. That includes
+        ``BaseException``s such as ``GeneratorExit`` or
+        ``asyncio.CancelledError`` raised by a handler's code: a request
+        left without an answer holds its connection open, and enough of them
+        wedge the server. Only ``KeyboardInterrupt`` and ``SystemExit`` on the
+        main thread (Ctrl-C, a signal handler stopping the process) go on.
         """
         token = set_input_output(input_output)
         try:
@@ -82,12 +85,15 @@ class Context:
             return json_response(
                 envelope("client_error", [], error=str(error)), error.status_code, error.headers
             )
-        except Exception:  # the server must always get an answer
-            logger.exception(
+        except BaseException as error:
+            if stops_the_interpreter(error):
+                raise
+            logger.error(
                 "%s failed to answer %s %s",
                 type(self.handler).__name__,
-                input_output.method,
-                input_output.path,
+                shown_path(input_output.method),
+                shown_path(input_output.path),
+                exc_info=error,
             )
             return body_response(ERROR_BODY, 500)
         finally:

@@ -62,7 +62,7 @@ class TestContext(Context):
         """Handle one request.
 
         Args:
-            method: the HTTP method.
+            method: the HTTP method (upper-cased here, for convenience).
             url: the path, optionally with a query string.
             headers: request headers.
             query_parameters: name -> value or list of values, added to the URL's.
@@ -77,7 +77,7 @@ class TestContext(Context):
             query.setdefault(name, []).extend(value if isinstance(value, (list, tuple)) else [value])
         response = self.respond(
             InputOutput(
-                method,
+                method.upper(),
                 path or "/",
                 {key: [str(v) for v in values] for key, values in query.items()},
                 headers,

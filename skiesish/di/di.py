@@ -12,13 +12,13 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
-import logging
 import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..exceptions import CircularDependencyError, ConfigurationError, UnknownDependencyError
+from ..log import logger
 from .additional_config import AdditionalConfig
 from .binding_config import BindingConfig
 from .naming import snake_case
@@ -26,8 +26,6 @@ from .naming import snake_case
 __all__ = ["DI"]
 
 _NOT_FOUND = object()
-
-logger = logging.getLogger("skiesish")
 
 
 def _injectable_parameters(function: Callable[..., Any]) -> tuple[tuple[str, bool, bool], ...] | None:
@@ -291,7 +289,7 @@ class DI:
             if callable(close) and not isinstance(value, (types.ModuleType, type)):
                 try:
                     close()
-                except Exception:  # one failing close must not stop the others
+                except Exception:  # noqa: BLE001 - logged; one failing close must not stop the others
                     logger.exception("closing %r failed", value)
 
     # -- internals -------------------------------------------------------

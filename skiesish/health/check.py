@@ -7,6 +7,10 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
+from ..durations import MAX_TIMEOUT, MAX_TTL, seconds
+from ..exceptions import ConfigurationError
+from ..scrubbing import scrub_text
+
 __all__ = ["DEFAULT", "Check"]
 
 
@@ -63,30 +67,32 @@ class Check:
 
     def __post_init__(self) -> None:
         if not callable(self.func):
-            raise TypeError(f"a check must be callable, got {type(self.func).__name__} {self.func!r:.80}")
+            raise ConfigurationError(
+                f"a check must be callable, got {type(self.func).__name__} {self.func!r:.80}"
+            )
         if self.name is None:
             object.__setattr__(self, "name", getattr(self.func, "__name__", type(self.func).__name__))
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"a check's name must be a non-empty string, got {self.name!r}")
-        if isinstance(self.tags, str):  # type: ignore[unreachable]  # callers may pass a string anyway
-            raise TypeError(f"tags must be a list or tuple of strings, not the string {self.tags!r}")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigurationError(
+                f"a check's name must be a non-empty string, got {type(self.name).__name__} {self.name!r:.80}"
+            )
+        if scrub_text(self.name) != self.name:
+            raise ConfigurationError(
+                f"the check name {scrub_text(self.name)!r} holds what looks like a secret, and names are "
+                "shown to anyone who asks; choose another with name=..."
+            )
+        tags: Any = self.tags  # callers may pass a string, or anything, whatever the annotation says
+        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+            raise ConfigurationError(f"tags must be a list or tuple of strings, got {self.tags!r:.80}")
         object.__setattr__(self, "tags", tuple(self.tags))
-        _check_seconds("timeout", self.timeout, allow_none=True)
+        where = f"Check({self.name!r}"
+        seconds(f"{where}, timeout=...)", self.timeout, maximum=MAX_TIMEOUT, allow_none=True)
         for key in ("success_ttl", "failed_ttl"):
             value = getattr(self, key)
             if value is not DEFAULT:
-                _check_seconds(key, value, allow_none=True)
+                seconds(f"{where}, {key}=...)", value, maximum=MAX_TTL, allow_zero=True, allow_none=True)
 
     @property
     def label(self) -> str:
         """The check's name (always set once the check is built)."""
         return str(self.name)
-
-
-def _check_seconds(key: str, value: Any, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise TypeError(
-            f"{key} must be a number of seconds >= 0 or None, got {type(value).__name__} {value!r}"
-        )

@@ -15,13 +15,15 @@ import concurrent.futures
 import contextvars
 import dataclasses
 import datetime
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..di import DI
+from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, seconds
+from ..exceptions import ConfigurationError
+from ..log import logger
 from .check import DEFAULT, Check
 from .pool import DaemonPool
 from .report import CheckResult, Report
@@ -30,8 +32,6 @@ from .shared_cache import RedisResultCache
 from .status_watch import StatusWatch
 
 __all__ = ["HealthEngine"]
-
-logger = logging.getLogger("skiesish")
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SUCCESS_TTL = 27.0
@@ -66,6 +66,7 @@ class _Slot:
     status_changes: int = 0
     last_success: datetime.datetime | None = None
     runs: int = 0
+    stored_at: float = 0.0
 
 
 class HealthEngine:
@@ -103,11 +104,17 @@ class HealthEngine:
         self.di = di
         self.shared_cache = shared_cache
         self.status_watch = StatusWatch(on_change)
+        timeout = _seconds("timeout", timeout, maximum=MAX_TIMEOUT)
+        success_ttl = _seconds("success_ttl", success_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True)
+        failed_ttl = _seconds("failed_ttl", failed_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True)
         self._slots: dict[str, _Slot] = {}
         for item in checks:
             check = item if isinstance(item, Check) else Check(item)
             if check.label in self._slots:
-                raise ValueError(f"two checks are named {check.label!r}; check names must be unique")
+                raise ConfigurationError(
+                    f"two checks are named {check.label!r}; check names must be unique: give one of them "
+                    "another with name=..."
+                )
             self._slots[check.label] = _Slot(
                 check,
                 timeout=timeout if check.timeout is None else check.timeout,
@@ -119,6 +126,13 @@ class HealthEngine:
         self._stop = threading.Event()
         self.background_interval = background_interval
         if background_interval is not None:
+            interval = _seconds(
+                "background_interval", background_interval, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL
+            )
+            longest = max((slot.timeout for slot in self._slots.values()), default=timeout)
+            #: A result older than this, in background mode, means the refresh has stopped.
+            self.stale_after = 2 * interval + longest
+            self._is_stale_logged = False
             threading.Thread(target=self._refresh_forever, name="skiesish-refresh", daemon=True).start()
 
     @property
@@ -201,6 +215,7 @@ class HealthEngine:
         """
         self._stop.set()
         self._pool.shutdown()
+        self.status_watch.close()
         if self.shared_cache is not None:
             self.shared_cache.close()
         if not close_checks:
@@ -210,7 +225,7 @@ class HealthEngine:
             if callable(close):
                 try:
                     close()
-                except Exception:
+                except Exception:  # noqa: BLE001 - logged; one failing close must not stop the others
                     logger.exception("closing the check %r failed", slot.check.label)
 
     # -- selecting and collecting ------------------------------------------
@@ -240,15 +255,40 @@ class HealthEngine:
         return [fresh[slot.check.label] for slot in slots]
 
     def _latest(self, slots: list[_Slot]) -> Report:
+        """The latest results (background mode); one older than :attr:`stale_after` is not trusted.
+
+        A result that old means the refresh has not run for two intervals: a
+        status served from it could be anything by now, so the check reads
+        failed ("stale") and the report ``unknown``, which fails.
+        """
+        now = time.monotonic()
         results = []
+        is_complete = True
         for slot in slots:
             result = slot.cached_result
             if result is None:
+                is_complete = False
                 result = CheckResult(
                     slot.check.label, False, "no result yet", 0.0, utcnow(), critical=slot.check.critical
                 )
+            elif now - slot.stored_at > self.stale_after:
+                is_complete = False
+                result = self._stale(slot, now - slot.stored_at)
             results.append(result)
-        return Report(tuple(results), is_complete=all(slot.result is not None for slot in slots))
+        return Report(tuple(results), is_complete=is_complete)
+
+    def _stale(self, slot: _Slot, age: float) -> CheckResult:
+        """A failed result saying that ``slot``'s latest result is ``age`` seconds old; logged once."""
+        if not self._is_stale_logged:
+            self._is_stale_logged = True
+            logger.error(
+                "the background health refresh has produced nothing for %.0f s (interval %g s): "
+                "health is reported unknown until it does",
+                age,
+                self.background_interval,
+            )
+        output = f"stale: the latest result is {age:.0f} s old; the background refresh has stopped"
+        return CheckResult(slot.check.label, False, output, 0.0, utcnow(), critical=slot.check.critical)
 
     # -- running -----------------------------------------------------------
 
@@ -261,27 +301,36 @@ class HealthEngine:
         return run
 
     def _complete(self, slot: _Slot, run: _Run) -> CheckResult:
-        """Run the check and keep its result (on the worker, also after the deadline passed)."""
-        try:
-            if self.shared_cache is None:
-                result = run_check(slot.check, self.di, slot.timeout, run.deadline)
-            else:
+        """Run the check and keep its result (on the worker, also after the deadline passed).
+
+        Never raises: the runner turns whatever the check does into a
+        result, and a fault of the shared cache falls back to running here.
+        """
+        errors: list[BaseException] = []
+
+        def run_here() -> CheckResult:
+            return run_check(slot.check, self.di, slot.timeout, run.deadline, errors.append)
+
+        if self.shared_cache is None:
+            result = run_here()
+        else:
+            try:
                 result = self.shared_cache.produce(
                     slot.check.label,
-                    lambda: run_check(slot.check, self.di, slot.timeout, run.deadline),
+                    run_here,
                     lambda result: slot.success_ttl if result.passed else slot.failed_ttl,
                     run.deadline,
+                    critical=slot.check.critical,
                 )
-        except BaseException:
-            # KeyboardInterrupt or SystemExit from a check: the waiter re-raises it.
-            with slot.lock:
-                if slot.run is run:
-                    slot.run = None
-            raise
+            except BaseException:  # noqa: BLE001 - logged; the cache must never decide the answer
+                logger.exception("the shared health cache failed on %r; running it here", slot.check.label)
+                # produce() never raises for what Redis does; this is a fault of its own, before or
+                # after the run: the answer comes from a run here either way.
+                result = run_here()
         with slot.lock:
             if slot.run is run:
                 slot.run = None
-            return self._store(slot, result)
+            return self._store(slot, result, errors[0] if errors else None)
 
     def _wait(self, slot: _Slot, run: _Run) -> CheckResult:
         try:
@@ -295,13 +344,19 @@ class HealthEngine:
                     run.timeout_result = self._store(slot, run.timeout_result)
             return run.timeout_result
 
-    def _store(self, slot: _Slot, result: CheckResult) -> CheckResult:
-        """Keep ``result`` as the latest and return it as kept (the caller holds ``slot.lock``)."""
+    def _store(self, slot: _Slot, result: CheckResult, error: BaseException | None = None) -> CheckResult:
+        """Keep ``result`` as the latest and return it as kept (the caller holds ``slot.lock``).
+
+        When the check turns failing because it raised something unexpected,
+        the traceback is logged, scrubbed, once for this change.
+        """
         previous = slot.result
         if previous is None or previous.passed != result.passed:
             slot.status_since = result.timestamp
             if previous is not None:
                 slot.status_changes += 1
+            if error is not None and not result.passed:
+                log_failure(slot.check.label, result.output, error)
         if result.passed:
             slot.last_success = result.timestamp
         ttl = slot.success_ttl if result.passed else slot.failed_ttl
@@ -316,16 +371,28 @@ class HealthEngine:
         slot.cached_result = dataclasses.replace(result, cached=True)
         # A result shared by another process is already some seconds old.
         age = max(0.0, (utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
-        slot.expires = time.monotonic() + ttl - age if ttl else 0.0
+        slot.stored_at = time.monotonic()
+        slot.expires = slot.stored_at + ttl - age if ttl else 0.0
         return result
 
     # -- status changes and background refresh -----------------------------
 
     def _refresh_forever(self) -> None:
-        assert self.background_interval is not None
+        interval = self.background_interval
+        assert interval is not None
         while not self._stop.is_set():
             try:
                 self.refresh()
-            except Exception:  # the refresher must outlive any bad run
-                logger.exception("background health refresh failed")
-            self._stop.wait(self.background_interval)
+            except BaseException:  # noqa: BLE001 - logged; the refresh must outlive anything a check does
+                logger.exception("the background health refresh failed; trying again in %g s", interval)
+            self._stop.wait(interval)
+
+
+def _seconds(key: str, value: Any, **limits: Any) -> Any:
+    """``seconds()`` for the engine's own arguments, named as ``HealthEngine(...)`` takes them."""
+    return seconds(f"HealthEngine({key}=...)", value, **limits)
+
+
+def log_failure(name: str, output: str, error: BaseException) -> None:
+    """Log the traceback of ``error``, which made the check ``name`` fail (scrubbed by the logger)."""
+    logger.warning("health check %r failed: %s", name, output, exc_info=error)

@@ -82,6 +82,11 @@ class Report:
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "passed", status in (PASS, WARN))
 
+    def without_outputs(self) -> Report:
+        """This report with every check's output withheld (``""``), for a caller who may not see details."""
+        results = tuple(dataclasses.replace(result, output="") for result in self.results)
+        return dataclasses.replace(self, results=results)
+
     @property
     def failures(self) -> tuple[CheckResult, ...]:
         """The results whose check failed, critical or not."""

@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime
 import inspect
-import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..di import DI
+from ..log import logger
 from .check import Check
-from .outcome import interpret_exception, interpret_return
+from .outcome import finished_output, interpret_exception, interpret_return, is_unexpected
 from .report import CheckResult
 
 __all__ = ["run_check", "timed_out"]
-
-logger = logging.getLogger("skiesish")
 
 
 def utcnow() -> datetime.datetime:
@@ -31,13 +30,27 @@ def timed_out(check: Check, timeout: float) -> CheckResult:
     )
 
 
-def run_check(check: Check, di: DI, timeout: float, deadline: float) -> CheckResult:
+def run_check(
+    check: Check,
+    di: DI,
+    timeout: float,
+    deadline: float,
+    on_error: Callable[[BaseException], object] | None = None,
+) -> CheckResult:
     """Run ``check`` with its parameters injected by ``di`` and say how it went.
 
     An ``async def`` check is awaited on an event loop of its own and
     cancelled at ``deadline`` (a ``time.monotonic()`` value). Whatever the
-    check raises, but for ``KeyboardInterrupt`` and ``SystemExit``, becomes a
-    failed result. A check taking more than half its ``timeout`` is logged.
+    check raises, ``SystemExit``, ``KeyboardInterrupt`` and
+    ``asyncio.CancelledError`` included, becomes a failed result: this runs
+    on a check's thread, where no exception can mean that the process is
+    stopping. The output is bounded and scrubbed of secrets here, once, so
+    that every answer, log line and shared cache gets it safe. A check
+    taking more than half its ``timeout`` is logged.
+
+    Args:
+        on_error: called with the exception when the check raised one that
+            is worth a traceback (see :func:`~.outcome.is_unexpected`).
     """
     started = time.perf_counter()
     try:
@@ -47,14 +60,18 @@ def run_check(check: Check, di: DI, timeout: float, deadline: float) -> CheckRes
             if value is _TIMED_OUT:
                 return timed_out(check, timeout)
         passed, output = interpret_return(value, check.falsy_fails)
-    except Exception as error:  # noqa: BLE001 - a user's check may raise anything
+    except BaseException as error:  # noqa: BLE001 - a check's failure of any kind is a failed check
         passed, output = interpret_exception(error)
+        if on_error is not None and is_unexpected(error):
+            on_error(error)
     elapsed = time.perf_counter() - started
     if elapsed > timeout / 2:
         logger.warning(
             "health check %r took %.3f s, more than half its %g s deadline", check.label, elapsed, timeout
         )
-    return CheckResult(check.label, passed, output, elapsed, utcnow(), critical=check.critical)
+    return CheckResult(
+        check.label, passed, finished_output(output), elapsed, utcnow(), critical=check.critical
+    )
 
 
 _TIMED_OUT = object()
