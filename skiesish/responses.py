@@ -6,15 +6,45 @@ import dataclasses
 import functools
 import http
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["JSON_CONTENT_TYPE", "Response", "body_response", "envelope", "json_body", "json_response"]
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "SERVER_HEADERS",
+    "Response",
+    "body_response",
+    "check_header",
+    "envelope",
+    "json_body",
+    "json_response",
+]
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 #: Statuses whose responses never carry a body (RFC 9110, sections 15.3.5 and 15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
+
+#: Headers that frame the message or belong to the connection (RFC 9110 sections 7.6.1, 8.6;
+#: RFC 9112 section 6.1): the server sets them, never a handler's configuration.
+SERVER_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+# RFC 9110 section 5.1: a field name is a token; section 5.5: a value is visible ASCII (and
+# obs-text, latin-1 here, as WSGI encodes headers) with spaces and tabs inside, never CR, LF or NUL.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\x21-\x7e\x80-\xff]([\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?|")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,9 +123,36 @@ def body_response(
     headers: Iterable[tuple[str, str]] = (),
     content_type: str = JSON_CONTENT_TYPE,
 ) -> Response:
-    """A response with ``body`` as it is, plus ``Content-Type`` and ``Cache-Control: no-store``."""
+    """A response with ``body`` as it is, plus ``Content-Type`` and ``Cache-Control: no-store``.
+
+    A ``Content-Type`` or ``Cache-Control`` among ``headers`` takes the place
+    of the default one rather than doubling it.
+    """
+    headers = tuple(headers)
+    given = {name.lower() for name, _ in headers}
+    defaults = (("Content-Type", content_type), ("Cache-Control", "no-store"))
     return Response(
-        status_code,
-        (("Content-Type", content_type), ("Cache-Control", "no-store"), *headers),
-        body,
+        status_code, (*(pair for pair in defaults if pair[0].lower() not in given), *headers), body
     )
+
+
+def check_header(name: Any, value: Any) -> tuple[str, str]:
+    """Return ``(name, value)`` if they make a header a handler may set, else raise ``ValueError``.
+
+    The name must be an RFC 9110 token and not one of :data:`SERVER_HEADERS`;
+    the value must hold no CR, LF or other control character (a response
+    splitting attempt) and be latin-1, as WSGI sends headers.
+    """
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ValueError(f"a header name must be a token (letters, digits, -), got {name!r:.60}")
+    if name.lower() in SERVER_HEADERS:
+        raise ValueError(
+            f"{name} is set by the server, not by configuration "
+            f"(those headers are {', '.join(sorted(SERVER_HEADERS))})"
+        )
+    if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        raise ValueError(
+            f"the value of {name} must be latin-1 text without control characters (CR, LF, NUL...) "
+            f"or outer spaces, got {value!r:.60}"
+        )
+    return name, value

@@ -51,7 +51,7 @@ def protected(**config):
     ("config", "match"),
     [
         ({}, r"details 'authorized' \(the default\) needs a details_token"),
-        ({"details": "authorized", "details_token": ""}, r"needs a details_token"),
+        ({"details": "authorized", "details_token": ""}, r"'details_token': must not be empty"),
         ({"details": "never"}, r"'details': 'never' would hide everything EnvironmentDump shows"),
         ({"details": "sometimes"}, r"'details'.*'always' or 'authorized'.*'sometimes'"),
         (

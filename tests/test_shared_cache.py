@@ -125,7 +125,7 @@ def test_a_shared_failure_is_read_with_this_process_criticality(redis_client, na
 
 
 def test_a_shared_failure_keeps_the_local_criticality(redis_client, namespace):
-    """A failure shared through Redis is reused, and is a warn here because the local check is non-critical."""
+    """A failure shared through Redis is reused, and is a warn here, where the check is non-critical."""
     runs = []
 
     def failing():

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 import pydantic
 
 from ..exceptions import ConfigurationError
+from ..scrubbing import is_secret_key, scrub_text
+from ..text import bounded
 
 __all__ = ["HandlerConfig", "validate_config"]
 
@@ -33,7 +35,7 @@ def validate_config(handler_name: str, model: type[ConfigT], config: Any) -> Con
         return config
     if not isinstance(config, Mapping):
         raise ConfigurationError(
-            f"{handler_name}: the configuration must be a dict, got {type(config).__name__} {config!r:.80}"
+            f"{handler_name}: the configuration must be a dict, got {shown_value('', config)}"
         )
     try:
         return model.model_validate(dict(config))
@@ -50,10 +52,21 @@ def _describe(problem: Any, allowed: list[str]) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown key '{key}'{hint}; allowed keys: " + ", ".join(f"'{name}'" for name in allowed)
     if problem["type"] == "value_error" and not problem["loc"]:
-        return str(problem["msg"]).removeprefix("Value error, ")
+        return scrub_text(str(problem["msg"]).removeprefix("Value error, "))
     value = problem.get("input")
     message = str(problem["msg"]).removeprefix("Value error, ")
     message = message[0].lower() + message[1:] if message else message
     if problem["type"] == "value_error":  # our own validators already say what arrived
-        return f"'{key}': {message}"
-    return f"'{key}': {message}, got {type(value).__name__} {value!r:.80}"
+        return scrub_text(f"'{key}': {message}")
+    return f"'{key}': {message}, got {shown_value(key, value)}"
+
+
+def shown_value(key: str, value: Any) -> str:
+    """What arrived under ``key``, for an error message: its type, and its value unless that may be secret.
+
+    A token or password given the wrong type is still a token or password:
+    only its type is named. Any other value is quoted short and scrubbed.
+    """
+    if any(is_secret_key(str(part)) for part in key.split(".")):
+        return f"{type(value).__name__} (value not shown)"
+    return bounded(scrub_text(f"{type(value).__name__} {value!r}"), 100)  # scrubbed whole, then cut

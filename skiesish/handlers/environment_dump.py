@@ -15,7 +15,8 @@ import pydantic
 from ..input_outputs import InputOutput
 from ..responses import Response, envelope, json_response
 from ..scrubbing import scrub
-from ..security import DetailsPolicy, resolve_token
+from ..sections import section_value
+from ..security import DetailsPolicy, check_token_setting, resolve_token
 from .base import ENVELOPE_CONTENT, Handler
 from .config import HandlerConfig
 
@@ -53,6 +54,11 @@ class EnvironmentDumpConfig(HandlerConfig):
                 "details_token, or 'always' behind your own access control"
             )
         return value
+
+    @pydantic.field_validator("details_token", mode="before")
+    @classmethod
+    def _token_can_be_presented(cls, value: Any) -> Any:
+        return None if value is None else check_token_setting(value)
 
     @pydantic.field_validator("sections")
     @classmethod
@@ -157,12 +163,7 @@ class EnvironmentDump(Handler):
 
         A callable that raises shows ``error: TypeName: message`` instead.
         """
-        if not callable(value):
-            return value
-        try:
-            return self.di.call_function(value)
-        except Exception as error:  # noqa: BLE001 - a section is informative only
-            return f"error: {type(error).__name__}: {error}"
+        return section_value(self.di, value)
 
 
 def refusal(has_credentials: bool) -> Response:

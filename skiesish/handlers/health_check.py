@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, View
-from ..health import HealthEngine, Report
+from ..health import Check, HealthEngine, Report
 from ..health.shared_cache import RedisResultCache
-from ..input_outputs import ClientError, InputOutput
+from ..input_outputs import ClientError, InputOutput, shown_path
+from ..log import logger
 from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body
-from ..security import DetailsPolicy, resolve_token
+from ..scrubbing import qualified_name, scrub, scrub_text
+from ..sections import section_value
+from ..security import DetailsPolicy, resolve_secret, resolve_token
 from .base import ENVELOPE_CONTENT, Handler
 from .health_check_config import HealthCheckConfig
 
 __all__ = ["HealthCheck", "HealthCheckConfig"]
-
-logger = logging.getLogger("skiesish")
 
 #: The media type each non-envelope format answers with, for the OpenAPI document.
 OPENAPI_MEDIA_TYPES = {
@@ -63,6 +63,8 @@ class HealthCheck(Handler):
                 token, self.di.build_from_name("environment", context="HealthCheck details_token")
             )
         self.details_policy = DetailsPolicy(config.details, token)
+        self._known_names = frozenset(check.label for check in checks)
+        self._known_list = shown_path(", ".join(check.label for check in checks) or "(none)")
         self.engine = HealthEngine(
             checks,
             self.di,
@@ -71,7 +73,7 @@ class HealthCheck(Handler):
             failed_ttl=config.failed_ttl,
             on_change=config.on_change,
             background_interval=(config.interval or 10.0) if config.refresh == "background" else None,
-            shared_cache=RedisResultCache(config.cache, config.cache_namespace) if config.cache else None,
+            shared_cache=self._shared_cache(checks),
         )
         # The common case, the bare envelope, is answered with responses made once.
         is_plain = (
@@ -93,6 +95,18 @@ class HealthCheck(Handler):
             else None
         )
 
+    def _shared_cache(self, checks: list[Check]) -> RedisResultCache | None:
+        """The Redis cache of ``cache``, its default namespace drawn from these checks, or ``None``."""
+        config = self.config
+        if config.cache is None:
+            return None
+        secret = None
+        if config.cache_secret is not None:
+            environment = self.di.build_from_name("environment", context="HealthCheck cache_secret")
+            secret = resolve_secret(config.cache_secret, environment, "cache_secret")
+        identity = "\n".join(f"{check.label}={qualified_name(check.func)}" for check in checks)
+        return RedisResultCache(config.cache, config.cache_namespace, identity=identity, secret=secret)
+
     def close(self) -> None:
         """Stop the engine's background refresh, if any."""
         self.engine.close()
@@ -105,7 +119,14 @@ class HealthCheck(Handler):
         return self.engine.evaluate(self.selected_names(input_output))
 
     def answer(self, report: Report, input_output: InputOutput) -> Response:
-        """Turn ``report`` into the response this handler's configuration asks for."""
+        """Turn ``report`` into the response this handler's configuration asks for.
+
+        Everything shown passes through the scrubber: check outputs already
+        have (they are scrubbed when a check runs), sections and the body
+        of a custom ``success_handler``/``failed_handler`` are here. A custom
+        handler is given the checks' outputs only when the caller may see
+        details; otherwise it gets them withheld (empty).
+        """
         format_name = self._format_for(input_output)
         if self._plain is not None and format_name == "envelope":
             return self._plain[report.passed]
@@ -115,11 +136,11 @@ class HealthCheck(Handler):
         extra_headers = tuple(
             (self.config.success_headers if report.passed else self.config.failed_headers).items()
         )
+        details = self.details_policy.allows(input_output.header("Authorization"))
         custom = self.config.success_handler if report.passed else self.config.failed_handler
         if custom is not None:
-            content_type, body = _encode_custom(custom(report))
+            content_type, body = _encode_custom(custom(report if details else report.without_outputs()))
             return body_response(body, status_code, extra_headers, content_type)
-        details = self.details_policy.allows(input_output.header("Authorization"))
         view = View(
             details=details,
             sections=self.sections() if details else {},
@@ -157,46 +178,52 @@ class HealthCheck(Handler):
     def selected_names(self, input_output: InputOutput) -> list[str] | None:
         """The checks a request asks for with ``?check=`` and ``?exclude=`` (``None``: all).
 
+        The work is linear in the number of names (a set look-up each); the
+        query string itself is bounded when it is read.
+
         Raises:
-            ClientError: a name is not one of the handler's checks.
+            ClientError: a name is not one of the handler's checks, or the
+                selection leaves no check at all (an empty report would pass,
+                whatever the checks say).
         """
         wanted = input_output.query_list("check")
         excluded = input_output.query_list("exclude")
         if not wanted and not excluded:
             return None
-        known = self.engine.names
-        unknown = [name for name in [*wanted, *excluded] if name not in known]
-        if unknown:
+        unknown = next((name for name in (*wanted, *excluded) if name not in self._known_names), None)
+        if unknown is not None:
+            raise ClientError(f"unknown check {shown_path(unknown)!r}; known checks: {self._known_list}")
+        dropped = set(excluded)
+        selected = [name for name in dict.fromkeys(wanted or self.engine.names) if name not in dropped]
+        if not selected:
             raise ClientError(
-                f"unknown check {unknown[0]!r}; known checks: {', '.join(known) if known else '(none)'}"
+                "?check= and ?exclude= leave no check to run; an empty report would say nothing"
             )
-        return [name for name in (wanted or known) if name not in excluded]
+        return selected
 
     def sections(self) -> dict[str, Any]:
-        """The configured sections, callables called with their parameters injected.
+        """The configured sections, callables called with their parameters injected, scrubbed.
 
         A section that raises shows the error instead of its value; it never
         fails the health check.
         """
-        values: dict[str, Any] = {}
-        for name, value in self.config.sections.items():
-            if callable(value):
-                try:
-                    value = self.di.call_function(value)
-                except Exception as error:  # noqa: BLE001 - a section is informative only
-                    value = f"error: {type(error).__name__}: {error}"
-            values[name] = value
-        return values
+        values = {name: section_value(self.di, value) for name, value in self.config.sections.items()}
+        scrubbed: dict[str, Any] = scrub(values)
+        return scrubbed
 
 
 def _encode_custom(body: Any) -> tuple[str, bytes]:
-    """A success/failed handler's return value as a body: bytes, text, or JSON."""
+    """A success/failed handler's return value as a scrubbed body: bytes, text, or JSON."""
     if isinstance(body, bytes):
-        return "application/octet-stream", body
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "application/octet-stream", body  # not text: nothing the scrubber could read
+        return "application/octet-stream", scrub_text(text).encode("utf-8")
     if isinstance(body, str):
         try:
-            json.loads(body)
+            parsed = json.loads(body)
         except ValueError:
-            return "text/plain; charset=utf-8", body.encode("utf-8")
-        return JSON_CONTENT_TYPE, body.encode("utf-8")
-    return JSON_CONTENT_TYPE, json_body(body)
+            return "text/plain; charset=utf-8", scrub_text(body).encode("utf-8")
+        return JSON_CONTENT_TYPE, json_body(scrub(parsed))
+    return JSON_CONTENT_TYPE, json_body(scrub(body))

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import pydantic
 
 from ..di import DI
+from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, seconds
 from ..exceptions import HealthError
 from ..extras import import_extra
 from ..health import Check
+from ..responses import check_header
+from ..scrubbing import scrub_text
+from ..security import check_token_setting
 from .config import HandlerConfig
 
-__all__ = ["RESERVED_SECTION_NAMES", "HealthCheckConfig", "service_check"]
+__all__ = ["RESERVED_SECTION_NAMES", "STATUS_RANGES", "HealthCheckConfig", "service_check"]
 
 #: Keys the bodies already use; a section may not take them.
 RESERVED_SECTION_NAMES = frozenset(
     {"status", "error", "data", "pagination", "input_errors", "checks", "hostname", "timestamp", "results"}
 )
 
-StatusCode = pydantic.conint(ge=100, le=599)
-Seconds = pydantic.confloat(ge=0, allow_inf_nan=False)
+#: Status key -> (lowest, highest, what the range means). A failure answered 2xx or 3xx would
+#: pass every load balancer's and Kubernetes' probe.
+STATUS_RANGES = {
+    "success_status": (200, 299, "a success"),
+    "failed_status": (400, 599, "a client or server error, so that probes see the failure"),
+}
 
 
 def service_check(name: str) -> Check:
@@ -49,19 +57,19 @@ class HealthCheckConfig(HandlerConfig):
     services: list[str] = pydantic.Field(default_factory=list)
     callable: Callable[..., Any] | None = None
     checks: list[Any] | dict[str, Any] = pydantic.Field(default_factory=list)
-    timeout: pydantic.PositiveFloat = 5.0
-    success_ttl: Seconds | None = 27.0  # type: ignore[valid-type]
-    failed_ttl: Seconds | None = 9.0  # type: ignore[valid-type]
+    timeout: float = 5.0
+    success_ttl: float | None = 27.0
+    failed_ttl: float | None = 9.0
     refresh: Literal["on_demand", "background"] = "on_demand"
-    interval: pydantic.PositiveFloat | None = None
+    interval: float | None = None
     details: Literal["never", "always", "authorized"] = "never"
     details_token: str | None = None
     sections: dict[str, Any] = pydantic.Field(default_factory=dict)
     format: Literal["envelope", "health+json", "text", "runscope", "problem+json", "prometheus", "html"] = (
         "envelope"
     )
-    success_status: StatusCode = 200  # type: ignore[valid-type]
-    failed_status: StatusCode = 500  # type: ignore[valid-type]
+    success_status: int = 200
+    failed_status: int = 500
     success_headers: dict[str, str] = pydantic.Field(default_factory=dict)
     failed_headers: dict[str, str] = pydantic.Field(default_factory=dict)
     success_handler: Callable[..., Any] | None = None
@@ -70,6 +78,44 @@ class HealthCheckConfig(HandlerConfig):
     on_change: Callable[..., Any] | None = None
     cache: str | None = None
     cache_namespace: str | None = None
+    cache_secret: str | None = None
+
+    @pydantic.field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout_in_range(cls, value: Any) -> Any:
+        return seconds("", value, maximum=MAX_TIMEOUT)
+
+    @pydantic.field_validator("success_ttl", "failed_ttl", mode="before")
+    @classmethod
+    def _ttl_in_range(cls, value: Any) -> Any:
+        return seconds("", value, maximum=MAX_TTL, allow_zero=True, allow_none=True)
+
+    @pydantic.field_validator("interval", mode="before")
+    @classmethod
+    def _interval_in_range(cls, value: Any) -> Any:
+        return seconds("", value, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL, allow_none=True)
+
+    @pydantic.field_validator("success_status", "failed_status", mode="before")
+    @classmethod
+    def _status_in_range(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        low, high, meaning = STATUS_RANGES[str(info.field_name)]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(
+                f"must be an int from {low} to {high} ({meaning}), got {type(value).__name__} {value!r:.40}"
+            )
+        return value
+
+    @pydantic.field_validator("success_headers", "failed_headers", mode="before")
+    @classmethod
+    def _headers_are_headers(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be a dict of header names to values, got {type(value).__name__}")
+        return dict(check_header(name, text) for name, text in value.items())
+
+    @pydantic.field_validator("details_token", mode="before")
+    @classmethod
+    def _token_can_be_presented(cls, value: Any) -> Any:
+        return None if value is None else check_token_setting(value)
 
     @pydantic.field_validator("checks")
     @classmethod
@@ -101,9 +147,15 @@ class HealthCheckConfig(HandlerConfig):
         if self.interval is not None and self.refresh != "background":
             raise ValueError("interval is only used with refresh 'background'")
         if self.cache is not None and not self.cache.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"cache must be a redis:// URL (or rediss://, unix://), got {self.cache!r}")
+            raise ValueError(
+                f"cache must be a redis:// URL (or rediss://, unix://), got {scrub_text(repr(self.cache))}"
+            )
         if self.cache_namespace is not None and self.cache is None:
             raise ValueError("cache_namespace is only used with cache")
+        if self.cache_secret is not None and self.cache is None:
+            raise ValueError("cache_secret is only used with cache")
+        if self.cache_secret is not None and not self.cache_secret.strip():
+            raise ValueError("cache_secret must not be empty (leave it out to share unsigned results)")
         if self.format == "prometheus":
             import_extra("prometheus_client", "prometheus", "format 'prometheus'")
         self.selected_checks()  # duplicate names and unknown tags fail here, at build time
@@ -125,7 +177,9 @@ class HealthCheckConfig(HandlerConfig):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(
-                f"check names must be unique; more than one check is named {', '.join(duplicates)}"
+                f"check names must be unique; more than one check is named {', '.join(duplicates)}: "
+                "give each its own with name=... (skiesish.Check(func, name=...), or the ready-made "
+                "checks' name= argument), or use a dict of name -> check"
             )
         return checks
 

@@ -45,7 +45,8 @@ class InputOutput:
     One is made per request and never shared between requests.
 
     Args:
-        method: the HTTP method, upper case.
+        method: the HTTP method, as sent: methods are case-sensitive (RFC 9110 section 9.1), so
+            ``head`` is not ``HEAD`` and gets no HEAD treatment.
         path: the path, decoded, starting with ``/``.
         query_parameters: name -> every value given for it, in order.
         headers: header name -> value; names are matched case-insensitively.
@@ -60,7 +61,7 @@ class InputOutput:
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
     ) -> None:
-        self.method = method.upper()
+        self.method = method
         self.path = path if path.startswith("/") else "/" + path
         #: The part of the path still to be matched by routing handlers (nested routers consume it).
         self.routing_path = self.path
