@@ -66,7 +66,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import logging
 import math
 import os
 import socket
@@ -78,12 +77,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..extras import import_extra
+from ..log import logger
 from ..scrubbing import scrub_text
 from .report import CheckResult
 
 __all__ = ["RedisResultCache"]
-
-logger = logging.getLogger("skiesish")
 
 #: The version of the stored record; a record of any other version is ignored.
 VERSION = 1

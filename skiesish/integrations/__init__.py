@@ -2,7 +2,7 @@
 
 - :mod:`skiesish.integrations.healthcheck` (no extra): py-healthcheck's and
   Runscope's ``HealthCheck`` and ``EnvironmentDump``, whose ``run()`` serves any
-  framework.
+  framework, and py-healthcheck's ``safe_dict``.
 - :mod:`skiesish.integrations.tornado` (``pip install 'skiesish[tornado]'``):
   py-healthcheck's ``TornadoHandler``.
 - :mod:`skiesish.integrations.flask` (``pip install 'skiesish[flask]'``): drop-in

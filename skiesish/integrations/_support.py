@@ -5,37 +5,44 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import logging
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..di import DI
-from ..exceptions import ConfigurationError, HealthError, MissingExtraError
+from ..durations import MAX_TIMEOUT, MAX_TTL, seconds
+from ..exceptions import ConfigurationError, MissingExtraError
 from ..formats.problem_json import PROBLEM_JSON
 from ..health.engine import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     import flask
 
-logger = logging.getLogger("skiesish")
+#: py-healthcheck's default headers of every answer.
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def adapted(
-    func: Callable[..., Any], on_return: Callable[[Any], Any], on_error: Callable[[Exception], Any]
+    func: Callable[..., Any],
+    on_return: Callable[[Any], Any],
+    on_error: Callable[[Exception], Any] | None = None,
 ) -> Callable[..., Any]:
     """``func`` with its return read by ``on_return`` and its exceptions by ``on_error``.
 
-    The wrapper keeps ``func``'s signature (through ``__wrapped__``), so DI
-    injects the same parameters, and works for ``async def`` checks too.
+    Without ``on_error`` an exception goes on to the engine untouched, which
+    logs its traceback (scrubbed) when it turns the check to failing; nothing
+    here logs it. The wrapper keeps ``func``'s signature (through
+    ``__wrapped__``), so DI injects the same parameters, and works for
+    ``async def`` checks too.
     """
 
     @functools.wraps(func)
     def adapted(*args: Any, **kwargs: Any) -> Any:
-        try:
+        if on_error is None:
             value = func(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - a user's check may raise anything
-            return on_error(error)
+        else:
+            try:
+                value = func(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - a user's check may raise anything
+                return on_error(error)
         if inspect.isawaitable(value):
             return _settle(value, on_return, on_error)
         return on_return(value)
@@ -44,8 +51,10 @@ def adapted(
 
 
 async def _settle(
-    awaitable: Any, on_return: Callable[[Any], Any], on_error: Callable[[Exception], Any]
+    awaitable: Any, on_return: Callable[[Any], Any], on_error: Callable[[Exception], Any] | None
 ) -> Any:
+    if on_error is None:
+        return on_return(await awaitable)
     try:
         value = await awaitable
     except Exception as error:  # noqa: BLE001 - a user's check may raise anything
@@ -54,20 +63,34 @@ async def _settle(
 
 
 def read_error_timeout(value: float | None, key: str = "error_timeout", allow_zero: bool = True) -> float:
-    """A deadline in seconds; ``None`` and (where allowed) py-healthcheck's 0 give the engine's default."""
+    """A deadline in seconds; ``None`` and (where allowed) py-healthcheck's 0 give the engine's default.
+
+    py-healthcheck's 0 meant "no deadline", which would let one hung check hang
+    every probe; here it means the engine's default deadline instead.
+    """
     if value is None or (allow_zero and value == 0 and not isinstance(value, bool)):
         return DEFAULT_TIMEOUT
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(f"{key} must be a number of seconds > 0, got {value!r}")
-    return float(value)
+    return float(seconds(key, value, maximum=MAX_TIMEOUT))  # type: ignore[arg-type]
 
 
-def log_unexpected(checker: Callable[..., Any], error: Exception) -> None:
-    """Log a check's exception with its traceback, unless it is a deliberate :class:`HealthError`."""
-    if not isinstance(error, HealthError):
-        name = getattr(checker, "__name__", type(checker).__name__)
-        logger.error("health check %r raised %s", name, type(error).__name__, exc_info=error)
+def is_flask_app(value: Any) -> bool:
+    """Whether ``value`` registers routes as a Flask application does (no Flask import needed)."""
+    return callable(getattr(value, "add_url_rule", None))
+
+
+def check_flask_app(app: Any, owner: str) -> None:
+    """Refuse an ``app`` that is not a Flask application, saying what arrived.
+
+    Raises:
+        ConfigurationError: ``app`` has no ``add_url_rule`` (py-healthcheck's
+            ``HealthCheck(200)`` meant ``success_status``, say).
+    """
+    if not is_flask_app(app):
+        raise ConfigurationError(
+            f"{owner}'s app must be a Flask application, got {type(app).__name__} {app!r:.80}; "
+            "the arguments after app and path are keyword-only, and a section named 'app' "
+            "is added with add_section('app', ...)"
+        )
 
 
 def problem(status: int, title: str) -> flask.Response:
@@ -93,23 +116,11 @@ def require_flask() -> None:
         ) from error
 
 
-def section_value(di: DI, value: Any) -> Any:
-    """A section's value; a function is called with its parameters injected."""
-    if not callable(value):
-        return value
-    try:
-        return di.call_function(value)
-    except Exception as error:  # noqa: BLE001 - a section is informative only
-        return f"error: {type(error).__name__}: {error}"
-
-
 def read_ttl(key: str, value: float | None) -> float:
     """A TTL in seconds; ``None`` and 0 (py-healthcheck's "no caching") are 0."""
     if value is None:
         return 0.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ConfigurationError(f"{key} must be a number of seconds >= 0 or None, got {value!r}")
-    return float(value)
+    return float(seconds(key, value, maximum=MAX_TTL, allow_zero=True))  # type: ignore[arg-type]
 
 
 def unique_name(name: str, taken: set[str]) -> str:

@@ -4,7 +4,9 @@ Switching is a change of import:
 
 - ``from healthcheck import HealthCheck, EnvironmentDump`` (py-healthcheck, or
   Runscope's healthcheck) becomes
-  ``from skiesish.integrations.flask import HealthCheck, EnvironmentDump``;
+  ``from skiesish.integrations.flask import HealthCheck, EnvironmentDump``,
+  and ``from healthcheck.security import safe_dict`` becomes
+  ``from skiesish.integrations.flask import safe_dict``;
 - ``from flask_healthz import Healthz, HealthError, healthz`` becomes
   ``from skiesish.integrations.flask import Healthz, HealthError, healthz``.
 
@@ -27,15 +29,15 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..di import DI
 from ..exceptions import HealthError
 from ..health import Check, HealthEngine
 from ..health.engine import DEFAULT_FAILED_TTL, DEFAULT_SUCCESS_TTL, DEFAULT_TIMEOUT
+from ..log import logger
 from ..logging import ProbeLogFilter, quiet_probe_logs
 from ..scrubbing import scrub_text
 
@@ -45,8 +47,8 @@ if TYPE_CHECKING:
     #: flask-healthz's blueprint: ``/<name>`` runs ``app.config["HEALTHZ"][name]`` (built on first use).
     healthz: flask.Blueprint
 
-from ._support import adapted, log_unexpected, problem, read_error_timeout, read_ttl, require_flask
-from .healthcheck import EnvironmentDump, HealthCheck, json_failed_handler, json_success_handler
+from ._support import adapted, problem, read_error_timeout, read_ttl, require_flask
+from .healthcheck import EnvironmentDump, HealthCheck, json_failed_handler, json_success_handler, safe_dict
 
 __all__ = [
     "EnvironmentDump",
@@ -56,9 +58,8 @@ __all__ = [
     "healthz",
     "json_failed_handler",
     "json_success_handler",
+    "safe_dict",
 ]
-
-logger = logging.getLogger("skiesish")
 
 
 _HEALTHZ_KEY = "skiesish.healthz"
@@ -96,7 +97,9 @@ class Healthz:
     with the message of the :class:`HealthError` (or other exception) raised,
     404 for a name not configured, 500 for a dotted path that cannot be
     imported. A check fails only by raising, or by returning ``False``
-    (or ``(False, message)``); anything else it returns passes.
+    (or ``(False, message)``); anything else it returns passes. What a check
+    raises goes on to the engine, which logs its traceback, scrubbed, when
+    the check turns failing (a plain :class:`HealthError` gets none).
 
     Args:
         app: the application to register on now (else call :meth:`init_app`).
@@ -143,7 +146,11 @@ class Healthz:
 
 @dataclasses.dataclass
 class _HealthzEngine:
-    """One application's engine for its HEALTHZ checks, rebuilt when the configuration changes."""
+    """One application's engine for its HEALTHZ checks, rebuilt when the configuration changes.
+
+    The engine it replaces is closed, so that its threads end (the checks'
+    own clients stay open: the new engine may run the same checks).
+    """
 
     timeout: float = DEFAULT_TIMEOUT
     success_ttl: float = DEFAULT_SUCCESS_TTL
@@ -156,11 +163,16 @@ class _HealthzEngine:
     def current(self, configured: Mapping[str, Any]) -> tuple[HealthEngine, frozenset[str]]:
         """The engine for ``configured``, and the names whose dotted path failed to import."""
         with self.lock:
+            replaced = None
             if self.engine is None or self.configured != configured:
+                replaced = self.engine
                 self.configured = dict(configured)
                 self._build()
-            assert self.engine is not None
-            return self.engine, self.unimportable
+            engine, unimportable = self.engine, self.unimportable
+        assert engine is not None
+        if replaced is not None:
+            replaced.close(close_checks=False)
+        return engine, unimportable
 
     def _build(self) -> None:
         assert self.configured is not None
@@ -173,11 +185,12 @@ class _HealthzEngine:
             if not callable(value):
                 try:
                     function = _import_string(value)
-                except Exception:  # a broken module may raise anything on import
+                except Exception:  # noqa: BLE001 - logged; a broken module may raise anything on import
                     logger.exception("the %s check %r could not be imported", name, value)
                     unimportable.add(name)
                     continue
-            checks.append(Check(adapted(function, _read_healthz_return, _reraise(function)), name=name))
+            # An exception goes on to the engine, which logs its traceback (scrubbed) once per change.
+            checks.append(Check(adapted(function, _read_healthz_return), name=name))
         self.engine = HealthEngine(
             checks, DI(), timeout=self.timeout, success_ttl=self.success_ttl, failed_ttl=self.failed_ttl
         )
@@ -228,14 +241,6 @@ def _read_healthz_return(value: Any) -> Any:
     if value is False or (isinstance(value, tuple) and len(value) == 2 and value[0] is False):
         return value
     return True
-
-
-def _reraise(checker: Callable[..., Any]) -> Callable[[Exception], Any]:
-    def on_error(error: Exception) -> Any:
-        log_unexpected(checker, error)
-        raise error
-
-    return on_error
 
 
 def _import_string(dotted_path: str) -> Any:

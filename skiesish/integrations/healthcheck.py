@@ -3,13 +3,15 @@
 Switching is a change of import: ``from healthcheck import HealthCheck,
 EnvironmentDump`` becomes ``from skiesish.integrations.flask import
 HealthCheck, EnvironmentDump`` (or from this module, which needs no Flask:
-``run()`` serves any framework, Tornado's included). The constructors,
-methods and JSON stay. Underneath, the checks run on a
+``run()`` serves any framework, Tornado's included), and
+``from healthcheck.security import safe_dict`` becomes ``from
+skiesish.integrations.healthcheck import safe_dict``. The constructors,
+methods, JSON and log lines stay. Underneath, the checks run on a
 :class:`~skiesish.health.HealthEngine`: in parallel, each under a deadline
 that needs no signal (so it works in any server thread), with results cached
 for their TTL and concurrent requests sharing one run (single-flight), and
-everything shown passes through :mod:`skiesish.scrubbing`. Only
-``HealthCheck.init_app`` imports Flask.
+everything shown or logged passes through :mod:`skiesish.scrubbing`. Only
+``init_app`` and EnvironmentDump's ``config`` section import Flask.
 
 Example:
     >>> health = HealthCheck(error_timeout=2)
@@ -20,42 +22,45 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import json
 import logging
-import os
-import platform
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..di import DI
-from ..exceptions import ConfigurationError
-from ..handlers.environment_dump import process_section, python_section
+from ..exceptions import ConfigurationError, HealthError
 from ..health import Check, CheckResult, HealthEngine
 from ..health.engine import DEFAULT_FAILED_TTL, DEFAULT_SUCCESS_TTL, DEFAULT_TIMEOUT
+from ..health.outcome import interpret_return
 from ..scrubbing import scrub, scrub_text
 
 if TYPE_CHECKING:
     import flask
 
+from ..sections import section_value
 from ._support import (
+    JSON_HEADERS,
     adapted,
-    log_unexpected,
+    check_flask_app,
     problem,
     read_error_timeout,
     read_ttl,
     require_flask,
-    section_value,
     unique_name,
 )
+from .environment_dump import EnvironmentDump, safe_dict
 
-__all__ = ["EnvironmentDump", "HealthCheck", "json_failed_handler", "json_success_handler"]
+__all__ = ["EnvironmentDump", "HealthCheck", "json_failed_handler", "json_success_handler", "safe_dict"]
 
-logger = logging.getLogger("skiesish")
+#: py-healthcheck's logger: ``logging.getLogger(__name__)`` in its ``healthcheck/healthcheck.py``
+#: (py-healthcheck 1.10.1), which logs each check it runs, passing at DEBUG and failing at ERROR.
+#: It is kept so that logging set up for ``healthcheck`` goes on working after the switch.
+check_logger = logging.getLogger("healthcheck.healthcheck")
 
 #: A check's result as py-healthcheck gives it to its handlers.
 ResultDict = dict[str, Any]
@@ -73,7 +78,16 @@ ExceptionHandler = Callable[[Callable[..., Any], Exception], Any]
 RESERVED_SECTION_NAMES = ("hostname", "status", "timestamp", "results")
 
 
-JSON_HEADERS = {"Content-Type": "application/json"}
+#: Keywords Runscope's ``HealthCheck(app, path, **options)`` passed on to ``app.add_url_rule``;
+#: here too they are route options, and every other extra keyword is a section (py-healthcheck's meaning).
+ROUTE_OPTIONS = (
+    "endpoint",
+    "methods",
+    "strict_slashes",
+    "defaults",
+    "subdomain",
+    "provide_automatic_options",
+)
 
 
 def json_success_handler(results: list[ResultDict], **sections: Any) -> str:
@@ -104,6 +118,12 @@ class HealthCheck:
     reported failed (``"timed out after 5 s"``) while it finishes on its own
     thread: no ``SIGALRM``, so the deadline holds in every server thread.
 
+    Each run of a check is logged as py-healthcheck logs it, on the
+    ``healthcheck.healthcheck`` logger: ``Health check "name" passed`` at
+    DEBUG, ``Health check "name" failed with output "..."`` at ERROR, the
+    output scrubbed. A result reused from the cache is not logged again. The
+    traceback of an exception that fails a check is the engine's to log.
+
     Args:
         app: a Flask application to register the endpoint on (with ``path``).
         path: where the endpoint answers; without one no route is added and
@@ -124,7 +144,10 @@ class HealthCheck:
             ``(passed, output)``; by default a check that raises fails with
             ``"TypeName: message"`` (a :class:`HealthError`'s message alone).
         checkers: checks to start with (callables or :class:`~skiesish.Check`).
-        **sections: extra top-level keys of the body (see :meth:`add_section`).
+        log_on_failure: Runscope's switch: false leaves failing runs unlogged
+            (passing ones are still logged at DEBUG).
+        **sections: extra top-level keys of the body (see :meth:`add_section`);
+            the names in :data:`ROUTE_OPTIONS` go to ``app.add_url_rule`` instead.
 
     Example:
         >>> health = HealthCheck(success_ttl=30, version="1.4.2")
@@ -148,8 +171,11 @@ class HealthCheck:
         error_timeout: float | None = DEFAULT_TIMEOUT,
         exception_handler: ExceptionHandler | None = None,
         checkers: Iterable[Check | Callable[..., Any]] | None = None,
+        log_on_failure: bool = True,
         **sections: Any,
     ) -> None:
+        if app is not None:
+            check_flask_app(app, "HealthCheck")
         self.path = path
         self.success_ttl = read_ttl("success_ttl", success_ttl)
         self.failed_ttl = read_ttl("failed_ttl", failed_ttl)
@@ -161,11 +187,15 @@ class HealthCheck:
         self.failed_handler = failed_handler
         self.error_timeout = read_error_timeout(error_timeout)
         self.exception_handler = exception_handler
+        self.log_on_failure = log_on_failure
+        #: What ``init_app`` passes to ``app.add_url_rule`` (Runscope's ``**options``).
+        self.route_options = {name: sections.pop(name) for name in ROUTE_OPTIONS if name in sections}
         self._di = DI()
         self._lock = threading.Lock()
         self._checks: tuple[Check, ...] = ()
         self._engine: HealthEngine | None = None
         self._sections: dict[str, Any] = {}
+        self._logged: dict[str, datetime.datetime] = {}
         for checker in checkers or ():
             self.add_check(checker)
         for name, value in sections.items():
@@ -182,7 +212,9 @@ class HealthCheck:
         """Add a check, also after requests have been served; returns ``func``, so it decorates too.
 
         Its name is the function's ``__name__``; a second check of the same
-        name (two lambdas, say) is shown as ``"<lambda> (2)"``.
+        name (two lambdas, say) is shown as ``"<lambda> (2)"``. The engine
+        built for the checks so far is closed (its threads end; the checks'
+        own clients stay open) and the next run builds one with this check.
         """
         check = func if isinstance(func, Check) else Check(func)
         on_error = functools.partial(self._on_error, check.func)
@@ -190,7 +222,9 @@ class HealthCheck:
         with self._lock:
             name = unique_name(check.label, {existing.label for existing in self._checks})
             self._checks = (*self._checks, dataclasses.replace(check, func=wrapped, name=name))
-            self._engine = None  # the next run builds an engine with this check
+            replaced, self._engine = self._engine, None
+        if replaced is not None:
+            replaced.close(close_checks=False)
         return func
 
     def add_section(self, name: str, value_or_fn: Any) -> None:
@@ -219,13 +253,19 @@ class HealthCheck:
 
         The endpoint takes ``?check=<name>`` to run one check alone (404 for
         an unknown name). Without a path, nothing is registered.
+
+        Raises:
+            ConfigurationError: ``app`` is not a Flask application.
         """
+        check_flask_app(app, "HealthCheck")
         path = path or self.path
         if not path:
             return
         self.path = path
-        endpoint = "healthcheck" if "healthcheck" not in app.view_functions else f"healthcheck:{path}"
-        app.add_url_rule(path, endpoint=endpoint, view_func=self._view)
+        options = dict(self.route_options)
+        default_endpoint = "healthcheck" if "healthcheck" not in app.view_functions else f"healthcheck:{path}"
+        endpoint = options.pop("endpoint", default_endpoint)
+        app.add_url_rule(path, endpoint=endpoint, view_func=self._view, **options)
 
     def run(self, check: str | None = None) -> tuple[Any, int, dict[str, str]]:
         """Run the checks (or the one named ``check``) and return ``(body, status, headers)``.
@@ -242,12 +282,17 @@ class HealthCheck:
             raise LookupError(f"no check is named {check!r}; the checks are {engine.names}")
         report = engine.evaluate(None if check is None else [check])
         results = [_result_dict(result) for result in report.results]
+        self._log_runs(report.results, results)
         sections = self._section_values()
         if report.passed:
             body = self.success_handler(results, **sections) if self.success_handler else "OK"
             return body, self.success_status, dict(self.success_headers)
         body = self.failed_handler(results, **sections) if self.failed_handler else "NOT OK"
         return body, self.failed_status, dict(self.failed_headers)
+
+    def check(self) -> tuple[Any, int, dict[str, str]]:
+        """Runscope's name for :meth:`run` (every check): ``(body, status, headers)``."""
+        return self.run()
 
     def _view(self) -> Any:
         require_flask()
@@ -270,6 +315,24 @@ class HealthCheck:
                 )
             return self._engine
 
+    def _log_runs(self, results: Iterable[CheckResult], shown: Iterable[ResultDict]) -> None:
+        """Log each result once, as py-healthcheck logs a run; results reused from the cache are not runs.
+
+        Requests sharing one run (single-flight) and later cache hits carry the
+        timestamp already logged, so a run is logged once whoever asked for it.
+        """
+        for result, shown_result in zip(results, shown, strict=True):
+            with self._lock:
+                if self._logged.get(result.name) == result.timestamp:
+                    continue
+                self._logged[result.name] = result.timestamp
+            if result.passed:
+                check_logger.debug('Health check "%s" passed', result.name)
+            elif self.log_on_failure:
+                check_logger.error(
+                    'Health check "%s" failed with output "%s"', result.name, shown_result["output"]
+                )
+
     def _section_values(self) -> dict[str, Any]:
         with self._lock:
             sections = dict(self._sections)
@@ -279,10 +342,19 @@ class HealthCheck:
         return values
 
     def _on_error(self, checker: Callable[..., Any], error: Exception) -> Any:
-        log_unexpected(checker, error)
+        """Give ``error`` to the engine, which logs its traceback (scrubbed) when the check turns failing.
+
+        Without an ``exception_handler`` the error goes on as it is; one that
+        reads it as a failure raises ``HealthError(output)`` from it, so the
+        engine still logs the cause; one that reads it as a pass logs nothing.
+        """
         if self.exception_handler is None:
             raise error
-        return _read_checker_return(self.exception_handler(checker, error))
+        value = _read_checker_return(self.exception_handler(checker, error))
+        passed, output = interpret_return(value)
+        if passed:
+            return value
+        raise HealthError(output) from error
 
 
 def _result_dict(result: CheckResult) -> ResultDict:
@@ -311,80 +383,3 @@ def _read_checker_return(value: Any) -> Any:
     elif not isinstance(output, str):
         output = json.dumps(scrub(output))
     return bool(passed), output
-
-
-class EnvironmentDump:
-    """py-healthcheck's ``EnvironmentDump``, every secret masked by :func:`skiesish.scrubbing.scrub`.
-
-    Sections ``os`` (``platform``, ``name``, ``uname``), ``python``
-    (``version``, ``executable``, ``pythonpath``, ``version_info``,
-    ``packages``) and ``process`` (``argv``, ``cwd``, ``user``, ``pid``,
-    ``environ``), as py-healthcheck names them, plus custom sections. Serve it
-    only where strangers cannot reach: scrubbing masks what it recognises, not
-    a secret of no recognisable shape under an innocent name.
-
-    Example:
-        >>> dump = EnvironmentDump(include_process=False, application={"name": "shop"})
-        >>> app.add_url_rule("/environment", "environment", view_func=dump.run)
-    """
-
-    def __init__(
-        self,
-        include_os: bool = True,
-        include_python: bool = True,
-        include_process: bool = True,
-        **sections: Any,
-    ) -> None:
-        self._di = DI()
-        self._sections: dict[str, Any] = {}
-        if include_os:
-            self._sections["os"] = _os_section
-        if include_python:
-            self._sections["python"] = _python_section
-        if include_process:
-            self._sections["process"] = _process_section
-        for name, value in sections.items():
-            self.add_section(name, value)
-
-    def add_section(self, name: str, value_or_fn: Any) -> None:
-        """Add a section: a value, or a function called (with DI) at each run.
-
-        Raises:
-            ConfigurationError: the name is taken (the built-in sections included).
-        """
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a section name must be a non-empty string, got {name!r}")
-        if name in self._sections:
-            raise ConfigurationError(f'The name "{name}" is already taken.')
-        self._sections[name] = value_or_fn
-
-    def run(self) -> tuple[str, int, dict[str, str]]:
-        """Return ``(json_body, 200, headers)`` with every section, scrubbed."""
-        data = {name: section_value(self._di, value) for name, value in dict(self._sections).items()}
-        return json.dumps(scrub(data)), 200, dict(JSON_HEADERS)
-
-
-def _os_section() -> dict[str, Any]:
-    return {"platform": sys.platform, "name": os.name, "uname": list(platform.uname())}
-
-
-def _python_section() -> dict[str, Any]:
-    python = python_section()
-    return {
-        "version": python["version"],
-        "executable": python["executable"],
-        "pythonpath": python["path"],
-        "version_info": python["version_info"],
-        "packages": {item["name"]: item["version"] for item in python["distributions"]},
-    }
-
-
-def _process_section() -> dict[str, Any]:
-    process = process_section()
-    return {
-        "argv": process["argv"],
-        "cwd": process["cwd"],
-        "user": process["user"],
-        "pid": process["pid"],
-        "environ": process["environment"],
-    }
