@@ -38,10 +38,22 @@ def test_configuration_reference_lists_exactly_the_model_keys(handler):
     assert documented_keys(handler.__name__) == set(handler.config_class.model_fields)
 
 
-def test_readme_links_resolve():
-    """Every relative link in the README points at a file that exists."""
-    root = DOCS.parent
-    links = re.findall(r"\]\(([^)#:]+)\)", (root / "README.md").read_text())
-    assert links
-    missing = [link for link in links if not (root / link).exists()]
+def test_readme_has_no_relative_links():
+    """The README, also the package index's description, links to no relative path (they break there)."""
+    readme = (DOCS.parent / "README.md").read_text()
+    relative = [
+        link
+        for link in re.findall(r"\]\(([^)]+)\)|(?:src|href)=\"([^\"]+)\"|^\[[^]]+\]:\s*(\S+)", readme, re.M)
+        for link in link
+        if link and not re.match(r"[a-z][a-z0-9+.-]*:|#", link)
+    ]
+    assert relative == []
+
+
+def test_readme_names_every_guide_and_only_existing_files():
+    """Every guide in docs/ is named in the README, and every file or folder it names exists."""
+    readme = (DOCS.parent / "README.md").read_text()
+    named = set(re.findall(r"`((?:docs|examples)/[\w./-]*|[\w-]+\.md|LICENSE)`", readme))
+    assert {f"docs/{guide.name}" for guide in DOCS.glob("*.md")} <= named
+    missing = sorted(name for name in named if not (DOCS.parent / name).exists())
     assert missing == []

@@ -17,8 +17,8 @@ from skiesish.health import HealthEngine
 from skiesish.health.report import CheckResult
 from skiesish.health.runner import utcnow
 from skiesish.health.shared_cache import RedisResultCache
-from tests.conftest import require_server
-from tests.shared_cache_worker import probe
+from conftest import require_server
+from shared_cache_worker import probe
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -17,7 +17,7 @@ from skiesish import Check
 from skiesish.di import DI
 from skiesish.health import HealthEngine
 from skiesish.health.shared_cache import RedisResultCache
-from tests.test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
+from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
 
 
 @pytest.fixture
