@@ -6,12 +6,12 @@ import http.server
 import threading
 
 import pytest
+from conftest import require_server
 
 import skiesish
 from skiesish import checks
 from skiesish.di import DI
 from skiesish.health import HealthEngine
-from conftest import require_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"

@@ -390,7 +390,8 @@ def test_what_a_check_may_return(value, expected):
         ),
         (
             {"timeout": 0},
-            r"timeout=...\) must be a number of seconds greater than 0 and at most 600 \(or None\), got int 0",
+            r"timeout=...\) must be a number of seconds greater than 0 and at most 600 "
+            r"\(or None\), got int 0",
         ),
         ({"timeout": float("nan")}, r"timeout=...\) must be .*, got float nan"),
         ({"timeout": float("inf")}, r"timeout=...\) must be .*, got float inf"),

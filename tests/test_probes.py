@@ -132,7 +132,10 @@ def test_status_changes_are_logged_per_probe(caplog):
     ("arguments", "match"),
     [
         ({"health": {"checks": []}}, r"health may not set \['checks'\]"),
-        ({"health": {"timeout": -1}}, r"'timeout': must be a number of seconds greater than 0 and at most 600, got int -1"),
+        (
+            {"health": {"timeout": -1}},
+            r"'timeout': must be a number of seconds greater than 0 and at most 600, got int -1",
+        ),
         ({"ready": [3]}, "a check must be callable"),
     ],
 )

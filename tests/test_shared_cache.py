@@ -10,6 +10,8 @@ import time
 import uuid
 
 import pytest
+from conftest import require_server
+from shared_cache_worker import probe
 
 from skiesish import Check
 from skiesish.di import DI
@@ -17,8 +19,6 @@ from skiesish.health import HealthEngine
 from skiesish.health.report import CheckResult
 from skiesish.health.runner import utcnow
 from skiesish.health.shared_cache import RedisResultCache
-from conftest import require_server
-from shared_cache_worker import probe
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

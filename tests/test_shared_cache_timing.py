@@ -8,11 +8,11 @@ import time
 import uuid
 
 import pytest
+from shared_cache_worker import probe
+from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
 
 from skiesish import Check
 from skiesish.health import shared_cache
-from shared_cache_worker import probe
-from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import time
 
 import pytest
 from faultproxy import FaultProxy
+from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
 
 import skiesish
 from skiesish import Check
 from skiesish.di import DI
 from skiesish.health import HealthEngine
 from skiesish.health.shared_cache import RedisResultCache
-from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
 
 
 @pytest.fixture
