@@ -103,3 +103,32 @@ def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
     yield start
     for proxy in proxies:
         proxy.close()
+
+
+#: The Redis the shared-cache tests use.
+REDIS_URL = os.environ.get("SKIESISH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def forget_namespace(client, name: str) -> None:
+    """Delete every shared-cache key of the namespace ``name``."""
+    for key in client.scan_iter(f"skiesish:{name}:*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def redis_client():
+    """A client of the local Redis, closed afterwards; skips (or fails under CI) when it is down."""
+    import redis
+
+    require_server("Redis", "127.0.0.1", 6379)
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def namespace(redis_client) -> Iterator[str]:
+    """A shared-cache namespace no other test uses; its keys are deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    forget_namespace(redis_client, name)

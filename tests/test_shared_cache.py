@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from conftest import require_server
+from conftest import REDIS_URL, forget_namespace
 from shared_cache_worker import probe
 
 from skiesish import Check
@@ -19,43 +19,6 @@ from skiesish.health import HealthEngine
 from skiesish.health.report import CheckResult
 from skiesish.health.runner import utcnow
 from skiesish.health.shared_cache import RedisResultCache
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def connect_redis():
-    """A client of the local Redis, closed afterwards; skips (or fails under CI) when it is down."""
-    import redis
-
-    require_server("Redis", "127.0.0.1", 6379)
-    client = redis.Redis.from_url(REDIS_URL)
-    yield client
-    client.close()
-
-
-def forget_namespace(client, name):
-    """Delete every key of the namespace ``name``."""
-    for key in client.scan_iter(f"skiesish:{name}:*"):
-        client.delete(key)
-
-
-def scratch_namespace(client):
-    """A namespace no other test uses; its keys are deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:10]}"
-    yield name
-    forget_namespace(client, name)
-
-
-@pytest.fixture
-def redis_client():
-    """A client of the local Redis; skips (or fails under CI) when it is down."""
-    yield from connect_redis()
-
-
-@pytest.fixture
-def namespace(redis_client):
-    """A namespace no other test uses; its keys are deleted afterwards."""
-    yield from scratch_namespace(redis_client)
 
 
 def engine(check, namespace, url=REDIS_URL, **settings):

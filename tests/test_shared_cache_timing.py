@@ -8,24 +8,12 @@ import time
 import uuid
 
 import pytest
+from conftest import REDIS_URL
 from shared_cache_worker import probe
-from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
+from test_shared_cache import engine
 
 from skiesish import Check
 from skiesish.health import shared_cache
-
-
-@pytest.fixture
-def redis_client():
-    """A client of the local Redis; skips (or fails under CI) when it is down."""
-    yield from connect_redis()
-
-
-@pytest.fixture
-def namespace(redis_client):
-    """A namespace no other test uses; its keys are deleted afterwards."""
-    yield from scratch_namespace(redis_client)
-
 
 ABANDONED_LOCKS = {
     "no expiry": lambda client, key: client.set(key, "gone"),

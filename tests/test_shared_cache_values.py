@@ -10,26 +10,15 @@ import math
 import time
 
 import pytest
+from conftest import REDIS_URL
 from faultproxy import FaultProxy
-from test_shared_cache import REDIS_URL, connect_redis, engine, scratch_namespace
+from test_shared_cache import engine
 
 import skiesish
 from skiesish import Check
 from skiesish.di import DI
 from skiesish.health import HealthEngine
 from skiesish.health.shared_cache import RedisResultCache
-
-
-@pytest.fixture
-def redis_client():
-    """A client of the local Redis; skips (or fails under CI) when it is down."""
-    yield from connect_redis()
-
-
-@pytest.fixture
-def namespace(redis_client):
-    """A namespace no other test uses; its keys are deleted afterwards."""
-    yield from scratch_namespace(redis_client)
 
 
 def record(**changes):
