@@ -76,6 +76,10 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             python, skiesish = str(venv / "bin" / "python"), str(venv / "bin" / "skiesish")
+            # Time a healthy probe, not a refused one: a server that did not start would be quicker.
+            probe = subprocess.run([skiesish, "check", "--url", url], capture_output=True, text=True)
+            if probe.returncode != 0:
+                raise SystemExit(f"the probe is not healthy, so timing it means nothing: {probe.stdout}")
             export = os.path.join(folder, "results.json")
             subprocess.run(
                 [

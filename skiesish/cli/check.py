@@ -1,0 +1,184 @@
+"""``skiesish check``: probe an application in process, or a server with ``--url``, once."""
+
+from __future__ import annotations
+
+import sys
+
+from .arguments import seconds_option
+from .loading import close_application, load_application
+from .output import say
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+__all__ = ["add_check_parser", "check", "quick_url_check", "report_lines", "validate_check"]
+
+#: ``check --url``'s default timeout, in seconds.
+DEFAULT_TIMEOUT = 5.0
+# skiesish.durations.MAX_TIMEOUT, repeated because importing that module (typing, re) would add
+# most of a probe's start-up again; tests/test_cli_check.py pins the two equal.
+_QUICK_MAX_TIMEOUT = 600.0
+
+
+def check(target: str | None, path: str, url: str | None, timeout: float, *, verbose: bool = False) -> int:
+    """Probe once, print one summary line (and with ``verbose`` one per check); 0 healthy, 1 not.
+
+    ``url`` and ``timeout`` must have passed the command's validation (:func:`main`).
+    """
+    if url is not None:
+        from ..probe_client import probe_url
+
+        healthy, summary = probe_url(url, timeout)
+        say(summary)
+        return 0 if healthy else 1
+    try:
+        application = load_application(str(target))
+    except SystemExit as error:
+        say(str(error), sys.stderr)
+        return 1
+    respond = getattr(application, "respond", None)
+    if not callable(respond):
+        say(f"skiesish: {target!r} is not a skiesish context (contexts.wsgi(...))", sys.stderr)
+        return 1
+    try:
+        response = respond(_request(path))
+        healthy = 200 <= response.status_code < 400
+        say(f"{'healthy' if healthy else 'unhealthy'}: {target} GET {path} -> {response.status_line}")
+        if verbose:
+            for line in report_lines(application, path):
+                say(line)
+    finally:
+        close_application(application)
+    return 0 if healthy else 1
+
+
+def _request(path: str) -> Any:
+    import urllib.parse
+
+    from ..input_outputs import InputOutput
+
+    request_path, _, query = path.partition("?")
+    return InputOutput("GET", request_path, urllib.parse.parse_qs(query))
+
+
+def report_lines(application: Any, path: str) -> list[str]:
+    """One line per check of the report ``application`` gives for GET ``path``: its status and reason.
+
+    Asked after the answer, so checks whose results are still cached are not run again. A
+    :class:`~skiesish.input_outputs.ClientError` (a path no probe or route takes) is an unhealthy
+    line with its message.
+    """
+    from ..di.scope import request_scope
+    from ..input_outputs import ClientError
+
+    handler = getattr(application, "handler", None)
+    input_output = _request(path)
+    try:
+        with request_scope(input_output):
+            report = None if handler is None else handler.health_report(input_output)
+    except ClientError as error:
+        return [f"  unhealthy: {error.status_code} {error}"]
+    except Exception as error:  # noqa: BLE001 - a handler's own failure still gets its line
+        return [f"  unhealthy: the report failed: {type(error).__name__}: {error}"]
+    if report is None:
+        return [f"  no report: {type(handler).__name__} answers GET {path} without running checks"]
+    lines = [
+        f"  {result.status} {result.name}" + (f": {result.output}" if result.output else "")
+        for result in report.results
+    ]
+    if not report.results:
+        lines.append(f"  pass (GET {path} runs no checks)")
+    if not report.is_complete:
+        lines.append("  unknown: some checks have no result yet")
+    return lines
+
+
+def add_check_parser(commands: Any) -> argparse.ArgumentParser:
+    check_parser: argparse.ArgumentParser = commands.add_parser(
+        "check",
+        help="probe an application once; exit 0 if healthy, 1 if not",
+        description=(
+            "Probe MODULE:ATTR in process (no server needed), or a running server with --url. "
+            "Prints one summary line; exits 0 when healthy (2xx/3xx), 1 otherwise, as Docker's "
+            "HEALTHCHECK and Kubernetes exec probes expect, and 2 for a mistake on the command line."
+        ),
+    )
+    check_parser.add_argument(
+        "target", nargs="?", metavar="MODULE:ATTR", help="the application to probe in process"
+    )
+    check_parser.add_argument("--path", help="with MODULE:ATTR, the path to GET, like /readyz (default /)")
+    check_parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="with MODULE:ATTR, also print one line per check: its status and why",
+    )
+    check_parser.add_argument(
+        "--url", help="probe a running server over HTTP instead, e.g. http://127.0.0.1:9090/readyz"
+    )
+    check_parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help=f"with --url, give up after this long in all (default {DEFAULT_TIMEOUT:g})",
+    )
+    return check_parser
+
+
+def validate_check(arguments: argparse.Namespace) -> None:
+    """Check ``check``'s options together, in place; ValueError names the first wrong one."""
+    from ..durations import MAX_TIMEOUT
+
+    if (arguments.target is None) == (arguments.url is None):
+        raise ValueError("check needs either MODULE:ATTR or --url URL")
+    if arguments.url is None:
+        if arguments.timeout is not None:
+            raise ValueError("--timeout goes with --url; in process, each check's deadline bounds the run")
+        path = "/" if arguments.path is None else arguments.path
+        if not path.startswith("/") or any(not "!" <= character <= "~" for character in path):
+            raise ValueError(
+                f"--path expects a path that starts with / and has no spaces, like /readyz; got {path!r}"
+            )
+        arguments.path = path
+        return
+    from ..probe_client import parse_url
+
+    if arguments.path is not None:
+        raise ValueError(
+            f"--path goes with MODULE:ATTR; with --url the path is in the URL, got --path {arguments.path!r}"
+        )
+    if arguments.verbose:
+        raise ValueError("--verbose goes with MODULE:ATTR; with --url only the status line is read")
+    try:
+        parse_url(arguments.url)
+    except ValueError as error:
+        raise ValueError(f"--url: {error}") from None
+    timeout = str(DEFAULT_TIMEOUT) if arguments.timeout is None else arguments.timeout
+    arguments.timeout = seconds_option("--timeout", timeout, MAX_TIMEOUT)
+
+
+def quick_url_check(argv: list[str]) -> tuple[str, float] | None:
+    """Read a valid ``check --url URL [--timeout N]`` without argparse, whose import costs a probe time.
+
+    Anything else (``--help``, other options, values out of range) returns
+    ``None`` and goes through the full parser and its messages.
+    """
+    if len(argv) not in (3, 5) or argv[0] != "check" or argv[1] != "--url":
+        return None
+    timeout = DEFAULT_TIMEOUT
+    if len(argv) == 5:
+        if argv[3] != "--timeout":
+            return None
+        try:
+            timeout = float(argv[4])
+        except ValueError:
+            return None
+        if not 0.0 < timeout <= _QUICK_MAX_TIMEOUT:  # also false for nan
+            return None
+    from ..probe_client import parse_url
+
+    try:
+        parse_url(argv[2])
+    except ValueError:
+        return None
+    return argv[2], timeout

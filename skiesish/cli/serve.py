@@ -1,0 +1,336 @@
+"""``skiesish serve``: an application under waitress, with validated settings and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .arguments import seconds_option, whole_number
+from .loading import close_application, load_application
+from .output import say, scrub_line
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
+if TYPE_CHECKING:
+    import argparse
+    from types import FrameType
+    from typing import Any
+
+__all__ = ["add_serve_parser", "listen_address", "serve", "validate_serve"]
+
+#: Where ``serve`` listens unless told otherwise.
+DEFAULT_LISTEN = "127.0.0.1:9090"
+#: waitress's worker threads: requests run at once (idle connections hold none).
+DEFAULT_THREADS = 4
+MAX_THREADS = 1024
+#: Client connections open at once. waitress's own 100 let 99 idle or slow clients shut out
+#: every probe; 1000 keeps probes answered under hundreds and fits the usual descriptor limits.
+DEFAULT_CONNECTION_LIMIT = 1000
+MAX_CONNECTION_LIMIT = 100_000
+#: Seconds an idle connection is kept: waitress's default, above the 60 s idle timeout of common
+#: load balancers, so that they, not the server, close a pooled connection.
+DEFAULT_CHANNEL_TIMEOUT = 120
+MAX_CHANNEL_TIMEOUT = 3600
+#: Connections the kernel queues before the server accepts them (waitress's default).
+DEFAULT_BACKLOG = 1024
+MAX_BACKLOG = 65_535
+#: Descriptors kept free beside the connections: listening sockets, waitress's wake-up pipes, the
+#: standard streams, and what the application opens (database connections, files, logs).
+RESERVED_DESCRIPTORS = 64
+#: select() cannot watch a descriptor numbered 1024 (FD_SETSIZE) or above; poll() has no such bound.
+SELECT_DESCRIPTORS = 1024
+
+
+def serve(
+    target: str,
+    listen: str,
+    threads: int,
+    drain: float = 0.0,
+    *,
+    connection_limit: int | None = None,
+    channel_timeout: int = DEFAULT_CHANNEL_TIMEOUT,
+    backlog: int = DEFAULT_BACKLOG,
+    use_poll: bool = True,
+) -> int:
+    """Serve the WSGI application ``target`` with waitress until SIGTERM or SIGINT.
+
+    On the first signal readiness starts failing (``service_state``); with
+    ``drain`` the server keeps answering that long, so load balancers and
+    Kubernetes stop sending traffic, and then stops. A second signal stops
+    it at once. ``connection_limit`` counts client connections (``None``:
+    :data:`DEFAULT_CONNECTION_LIMIT`, or fewer if the process may not open
+    that many descriptors); the soft ``RLIMIT_NOFILE`` is raised as far as it needs.
+
+    Returns:
+        0 once stopped by a signal; 2 when the limit or the address cannot be had (said on stderr).
+    """
+    import select
+
+    use_poll = use_poll and hasattr(select, "poll")
+    try:
+        limit = _connection_limit(connection_limit, use_poll)
+    except ValueError as error:
+        say(f"skiesish serve: error: {error}", sys.stderr)
+        return 2
+    application = load_application(target)
+    if not callable(application):
+        kind = type(application).__name__
+        raise SystemExit(scrub_line(f"skiesish: {target!r} is a {kind}, not a WSGI application"))
+    try:
+        server = _create_server(application, listen, threads, limit, channel_timeout, backlog, use_poll)
+    except ValueError as error:
+        close_application(application)
+        say(f"skiesish serve: error: {error}", sys.stderr)
+        return 2
+    try:
+        _install_signal_handlers(_service_state(application), drain)
+        server.print_listen("skiesish serving on http://{}:{}")
+        server.run()
+    finally:
+        server.close()
+        close_application(application)
+    return 0
+
+
+def _connection_limit(requested: int | None, use_poll: bool) -> int:
+    """The client connections to allow, after raising the soft RLIMIT_NOFILE as far as they need.
+
+    Raises:
+        ValueError: ``requested`` needs more descriptors than the process may have.
+    """
+    import logging
+
+    limit = DEFAULT_CONNECTION_LIMIT if requested is None else requested
+    wanted = limit + RESERVED_DESCRIPTORS
+    available = _raise_descriptor_limit(wanted if use_poll else min(wanted, SELECT_DESCRIPTORS))
+    if not use_poll:
+        available = min(available, SELECT_DESCRIPTORS)
+    if wanted <= available:
+        return limit
+    if use_poll:
+        ceiling = "RLIMIT_NOFILE"
+        remedy = "raise that limit (ulimit -n, docker run --ulimit nofile=N) or lower --connection-limit"
+    else:
+        ceiling = "select() watches descriptors below 1024 only"
+        remedy = "drop --no-asyncore-use-poll or lower --connection-limit"
+    fitting = available - RESERVED_DESCRIPTORS
+    if requested is not None or fitting < 1:
+        raise ValueError(
+            f"--connection-limit {limit} needs {wanted} open files ({RESERVED_DESCRIPTORS} kept for the "
+            f"rest), but this process may have {available} ({ceiling}): {remedy}"
+        )
+    logging.getLogger("skiesish").warning(
+        "serving at most %d connections, not %d: this process may open %d files (%s)",
+        fitting,
+        limit,
+        available,
+        ceiling,
+    )
+    return fitting
+
+
+def _raise_descriptor_limit(wanted: int) -> int:
+    """Raise the soft RLIMIT_NOFILE to ``wanted`` if the hard limit allows; return the soft limit then."""
+    try:
+        import resource
+    except ImportError:  # not on Unix: no such limit to read
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return wanted if soft == resource.RLIM_INFINITY else soft
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):  # macOS refuses more than its own OPEN_MAX
+        return soft
+    return target
+
+
+def _create_server(
+    application: Any,
+    listen: str,
+    threads: int,
+    connection_limit: int,
+    channel_timeout: int,
+    backlog: int,
+    use_poll: bool,
+) -> Any:
+    """A waitress server for ``application``, bound and listening.
+
+    Raises:
+        ValueError: the address cannot be listened on, in one sentence.
+    """
+    import errno
+
+    from waitress.server import create_server
+
+    socket_map: dict[int, Any] = {}
+    try:
+        server = create_server(
+            application,
+            map=socket_map,
+            listen=listen,
+            threads=threads,
+            connection_limit=connection_limit,
+            channel_timeout=channel_timeout,
+            cleanup_interval=min(30, channel_timeout),
+            backlog=backlog,
+            asyncore_use_poll=use_poll,
+        )
+    except OSError as error:
+        reason = {
+            errno.EADDRINUSE: "another process already listens on that port",
+            errno.EACCES: "this user may not listen there (ports below 1024 need privileges)",
+            errno.EADDRNOTAVAIL: "that address does not belong to this machine",
+        }.get(error.errno or 0, f"{type(error).__name__}: {error}")
+        raise ValueError(f"--listen {listen}: expected an address to listen on, but {reason}") from None
+    except ValueError:  # waitress: getaddrinfo failed
+        raise ValueError(
+            f"--listen {listen}: expected a host name or address of this machine, but it does not resolve"
+        ) from None
+    # waitress counts its own listening sockets and wake-up pipes as connections: add them, so
+    # that the limit counts clients only.
+    server.adj.connection_limit = connection_limit + len(socket_map)
+    return server
+
+
+def _install_signal_handlers(state: Any, drain: float) -> None:
+    """Stop on SIGTERM or SIGINT, after ``drain`` seconds with readiness failing if ``state`` exists."""
+    import logging
+    import signal
+    import threading
+
+    logger = logging.getLogger("skiesish")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if state is not None and not state.is_draining:
+            state.start_draining()
+            if drain > 0:
+                logger.info("received %s, answering for %g s more before shutting down", name, drain)
+                timer = threading.Timer(drain, os.kill, (os.getpid(), signal.SIGTERM))
+                timer.daemon = True
+                timer.start()
+                return
+        logger.info("received %s, shutting down", name)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _service_state(application: Any) -> Any:
+    """The application's readiness switch, if it is a skiesish context."""
+    di = getattr(application, "di", None)
+    if di is None or not di.can_provide("service_state"):
+        return None
+    return di.build_from_name("service_state")
+
+
+def listen_address(text: str) -> str:
+    """Check a ``--listen`` value, ``HOST:PORT``; return it as waitress reads it.
+
+    A port is required: a host alone would make waitress listen on its own
+    default, 8080, which no probe expects. ``*`` as the host means every
+    interface, port 0 a free port (printed at start).
+
+    Raises:
+        ValueError: in one sentence, with what was expected.
+    """
+    expected = "--listen expects HOST:PORT, like 127.0.0.1:9090, 0.0.0.0:9090 or [::1]:9090"
+    if not text or any(not "!" <= character <= "~" for character in text):
+        raise ValueError(f"{expected}; got {text!r}, which is empty or holds a space or control character")
+    if text.startswith("["):
+        host, bracket, after = text[1:].partition("]")
+        if not bracket or not after.startswith(":"):
+            raise ValueError(f"{expected}; got {text!r}, which has no port after the bracketed address")
+        port_text = after[1:]
+    else:
+        host, colon, port_text = text.rpartition(":")
+        if not colon:
+            kind = "a port without a host" if text.isdigit() else "a host without a port"
+            raise ValueError(f"{expected}; got {text!r}, {kind}")
+        if ":" in host:
+            raise ValueError(f"{expected}; got {text!r}: put an IPv6 address in brackets")
+    if not host:
+        raise ValueError(f"{expected}; got {text!r}, which has no host (0.0.0.0 listens on every interface)")
+    if not (port_text.isdigit() and int(port_text) <= 65_535):
+        raise ValueError(
+            f"--listen expects a port from 0 to 65535 (0: any free port) after the host, got {text!r}"
+        )
+    return f"[{host}]:{int(port_text)}" if ":" in host else f"{host}:{int(port_text)}"
+
+
+def add_serve_parser(commands: Any) -> argparse.ArgumentParser:
+    import argparse
+
+    serve_parser: argparse.ArgumentParser = commands.add_parser(
+        "serve",
+        help="serve a WSGI application with waitress",
+        description="Serve MODULE:ATTR with waitress; stops cleanly on SIGTERM or SIGINT. "
+        "docs/kubernetes.md explains each setting.",
+    )
+    serve_parser.add_argument(
+        "target", metavar="MODULE:ATTR", help="the WSGI application, e.g. myapp:application"
+    )
+    serve_parser.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"where to listen; the port is required, 0 picks a free one (default {DEFAULT_LISTEN})",
+    )
+    serve_parser.add_argument(
+        "--threads",
+        default=str(DEFAULT_THREADS),
+        metavar="N",
+        help=f"worker threads: requests answered at once (1 to {MAX_THREADS}, default {DEFAULT_THREADS})",
+    )
+    serve_parser.add_argument(
+        "--connection-limit",
+        metavar="N",
+        help=f"client connections open at once, idle ones included (default {DEFAULT_CONNECTION_LIMIT}, "
+        "fewer if the process may not open that many files)",
+    )
+    serve_parser.add_argument(
+        "--channel-timeout",
+        default=str(DEFAULT_CHANNEL_TIMEOUT),
+        metavar="SECONDS",
+        help=f"close a connection idle this long (1 to {MAX_CHANNEL_TIMEOUT}, "
+        f"default {DEFAULT_CHANNEL_TIMEOUT})",
+    )
+    serve_parser.add_argument(
+        "--backlog",
+        default=str(DEFAULT_BACKLOG),
+        metavar="N",
+        help=f"connections the kernel queues before they are accepted (default {DEFAULT_BACKLOG})",
+    )
+    serve_parser.add_argument(
+        "--asyncore-use-poll",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="watch connections with poll(), which has no 1024-descriptor ceiling, not select() "
+        "(default: poll)",
+    )
+    serve_parser.add_argument(
+        "--drain",
+        default="0",
+        metavar="SECONDS",
+        help="after SIGTERM, keep answering (with readiness failing) this long before stopping (default 0)",
+    )
+    return serve_parser
+
+
+def validate_serve(arguments: argparse.Namespace) -> None:
+    """Turn ``serve``'s option strings into checked values, in place; ValueError names the first wrong one."""
+    from ..durations import MAX_DRAIN
+
+    arguments.listen = listen_address(arguments.listen)
+    arguments.threads = whole_number("--threads", arguments.threads, 1, MAX_THREADS)
+    if arguments.connection_limit is not None:
+        arguments.connection_limit = whole_number(
+            "--connection-limit", arguments.connection_limit, 1, MAX_CONNECTION_LIMIT
+        )
+    arguments.channel_timeout = whole_number(
+        "--channel-timeout", arguments.channel_timeout, 1, MAX_CHANNEL_TIMEOUT
+    )
+    arguments.backlog = whole_number("--backlog", arguments.backlog, 1, MAX_BACKLOG)
+    arguments.drain = seconds_option("--drain", arguments.drain, MAX_DRAIN, allow_zero=True)
