@@ -20,11 +20,19 @@ Python block it belongs to) saying how:
     follows the command.
 ``<!-- snippet: doctest -->`` above a ``pycon`` block
     Run by :mod:`doctest`, with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``.
+``<!-- snippet: shell port=9090 files="a.py" -->`` above a ``console`` block
+    The whole transcript runs in one bash session, in an empty folder holding the named files
+    (optional, found as for ``server``) with the project on ``PYTHONPATH``; each ``$`` command
+    must print what follows it. After a command run in the background (ending in ``&``) the
+    session waits until the port answers; such a command should send its output to a file,
+    so that it cannot land amid a later command's. Jobs still running at the end are stopped.
+    ``port=`` names the port the doc shows; every ``:PORT`` becomes a free port of its own.
 
 ``serve`` and ``server`` take ``address=HOST:PORT`` (default ``127.0.0.1:9090``): the
 address the doc shows, which the test replaces everywhere (files, commands, output) with a
-free port of its own. Snippets run without ``DATABASE_URL`` and the ``db_*`` variables, as
-on a fresh machine.
+free port of its own. ``serve`` and ``shell`` take ``env="NAME=value ..."``: variables set for
+the server and the commands, as the doc's prose says they are. Snippets run without
+``DATABASE_URL`` and the ``db_*`` variables, as on a fresh machine.
 
 In shown output, a line holding only ``...`` stands for any number of lines, and these
 placeholders for any text within a line: ``<date>``, ``<time>``, ``<timestamp>``,
@@ -54,7 +62,7 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 OUTPUT_LANGUAGES = {"console", "pycon", "text", "output", "shell-session"}
 PLACEHOLDERS = ("<date>", "<time>", "<timestamp>", "<duration>", "<hostname>", "<version>", "<pid>")
-KINDS = {"serve", "server", "doctest"}
+KINDS = {"serve", "server", "doctest", "shell"}
 DEFAULT_ADDRESS = "127.0.0.1:9090"
 DATABASE_VARIABLES = ("DATABASE_URL", "db_host", "db_username", "db_password", "db_database", "db_port")
 
@@ -167,7 +175,12 @@ def snippet_at(blocks: list[Block], position: int, marker_text: str, document: P
         if not equals:
             raise SnippetError(f"expected key=value, got {word!r}")
         options[key] = value
-    allowed = {"serve": {"app", "address"}, "server": {"files", "get", "address"}, "doctest": set()}[kind]
+    allowed = {
+        "serve": {"app", "address", "env"},
+        "server": {"files", "get", "address"},
+        "doctest": set(),
+        "shell": {"port", "files", "env"},
+    }[kind]
     if set(options) - allowed:
         raise SnippetError(
             f"unknown options {sorted(set(options) - allowed)}; {kind} takes {sorted(allowed)}"
@@ -194,7 +207,10 @@ def snippet_at(blocks: list[Block], position: int, marker_text: str, document: P
             raise SnippetError("server needs files=... and get=...")
         if len(transcript(output)) != 1:
             raise SnippetError(f"expected one '$ ' command (the server's) at {output.where}")
-        for name in options["files"].split():
+    if kind == "shell" and not options.get("port", "").isdigit():
+        raise SnippetError("shell needs port=... (the port its commands use)")
+    if kind in ("server", "shell"):
+        for name in options.get("files", "").split():
             named = [
                 earlier
                 for earlier in blocks[:position]
@@ -252,10 +268,15 @@ def assert_shows(expected: str, actual: str, what: str) -> None:
         )
 
 
-def environment() -> dict[str, str]:
-    """The environment of a fresh machine: no database configured, this interpreter's tools first."""
+def environment(extra: str = "") -> dict[str, str]:
+    """The environment of a fresh machine: no database configured, this interpreter's tools first.
+
+    Args:
+        extra: ``"NAME=value ..."``, variables the doc says are set.
+    """
     variables = {key: value for key, value in os.environ.items() if key not in DATABASE_VARIABLES}
     variables["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), variables.get("PATH", "")])
+    variables.update(word.split("=", 1) for word in shlex.split(extra))
     return variables
 
 
@@ -269,12 +290,12 @@ def free_address() -> str:
 class Server:
     """A server process whose output is collected as it comes."""
 
-    def __init__(self, command: str, folder: Path, address: str) -> None:
+    def __init__(self, command: str, folder: Path, address: str, extra_environment: str = "") -> None:
         self.address = address
         self.process = subprocess.Popen(
             ["bash", "-c", command],
             cwd=folder,
-            env=environment(),
+            env=environment(extra_environment),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -331,9 +352,9 @@ class Server:
 
 
 @contextmanager
-def served(command: str, folder: Path, address: str) -> Iterator[Server]:
+def served(command: str, folder: Path, address: str, extra_environment: str = "") -> Iterator[Server]:
     """A :class:`Server` running ``command`` in ``folder``, stopped afterwards."""
-    server = Server(command, folder, address)
+    server = Server(command, folder, address, extra_environment)
     try:
         server.wait_until_answering()
         yield server
@@ -341,12 +362,65 @@ def served(command: str, folder: Path, address: str) -> Iterator[Server]:
         server.stop()
 
 
-def run_command(command: str, folder: Path) -> str:
+def run_command(command: str, folder: Path, extra_environment: str = "") -> str:
     """The standard output of the shell ``command`` run in ``folder``."""
     result = subprocess.run(
-        ["bash", "-c", command], cwd=folder, env=environment(), capture_output=True, text=True, timeout=60
+        ["bash", "-c", command],
+        cwd=folder,
+        env=environment(extra_environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return result.stdout
+
+
+#: What separates the steps of a shell session's output; no command prints it.
+STEP_MARK = "@@doc-snippet-step@@"
+
+
+def run_session(snippet: Snippet, folder: Path) -> None:
+    """Run a ``shell`` snippet's transcript in one bash session; each command must print what follows it."""
+    port = snippet.options["port"]
+    free_port = free_address().rsplit(":", 1)[1]
+
+    def localized(text: str) -> str:
+        return text.replace(f":{port}", f":{free_port}")
+
+    for name, text in snippet.files.items():
+        (folder / name).write_text(localized(text))
+    steps = transcript(snippet.output)
+    script = []
+    for command, _ in steps:
+        script.append(f"echo {STEP_MARK}")
+        script.append(localized(command))
+        if command.rstrip().endswith("&"):  # wait for the server it started
+            script.append(
+                f"for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{free_port}) 2>/dev/null && break; "
+                "sleep 0.1; done"
+            )
+    script.append("kill $(jobs -p) 2>/dev/null; wait")
+    variables = environment(snippet.options.get("env", ""))
+    variables["PYTHONPATH"] = os.pathsep.join([str(ROOT), variables.get("PYTHONPATH", "")])
+    process = subprocess.Popen(
+        ["bash", "-c", "\n".join(script)],
+        cwd=folder,
+        env=variables,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        printed, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    outputs = printed.split(STEP_MARK + "\n")[1:]
+    assert len(outputs) == len(steps), f"{snippet.output.where}: the session stopped early:\n{printed}"
+    for (command, expected), actual in zip(steps, outputs, strict=True):
+        assert_shows(localized(expected), actual, f"{snippet.output.where}: $ {command}")
 
 
 def run(snippet: Snippet, folder: Path) -> None:
@@ -357,6 +431,9 @@ def run(snippet: Snippet, folder: Path) -> None:
     """
     if snippet.kind == "doctest":
         run_doctest(snippet.output)
+        return
+    if snippet.kind == "shell":
+        run_session(snippet, folder)
         return
     assert shutil.which("curl"), "curl is needed to run the docs' console snippets"
     address = free_address()
@@ -370,9 +447,10 @@ def run(snippet: Snippet, folder: Path) -> None:
             target, cwd = "doc_snippet:application", folder
         else:
             target, cwd = snippet.options["app"], ROOT
-        with served(f"exec waitress-serve --listen={address} {target}", cwd, address):
+        extra = snippet.options.get("env", "")
+        with served(f"exec waitress-serve --listen={address} {target}", cwd, address, extra):
             for command, expected in transcript(snippet.output):
-                actual = run_command(localized(command), folder)
+                actual = run_command(localized(command), folder, extra)
                 assert_shows(localized(expected), actual, f"{snippet.output.where}: $ {command}")
         return
     for name, text in snippet.files.items():

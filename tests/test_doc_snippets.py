@@ -23,22 +23,6 @@ from docs_snippets import (
 DOCUMENTS = read_documents()
 SNIPPETS = [snippet for document in DOCUMENTS for snippet in document.snippets]
 
-# Output-showing blocks not yet run by a test, as (document, the block's first line). Each
-# entry must still match such a block, so the list only shrinks; no new block may join it.
-PENDING = {
-    ("docs/docker.md", "$ skiesish serve examples.kubernetes_probes:application --listen 0.0.0.0:9090 &"),
-    ("docs/docker.md", "$ skiesish check examples.kubernetes_probes:application --path /readyz"),
-    (
-        "docs/kubernetes.md",
-        "$ DATABASE_URL=sqlite:////nonexistent/x.db skiesish check examples.kubernetes_probes:application"
-        " --path /readyz",
-    ),
-    ("docs/kubernetes.md", "$ skiesish check examples.kubernetes_probes:application --path /readyz"),
-    ("docs/kubernetes.md", "2026-11-21 06:20:30,723 INFO skiesish: shutting down: readiness now fails"),
-    ("docs/kubernetes.md", "$ skiesish check --url http://127.0.0.1:9197/readyz --timeout 1"),
-    ("docs/migrating.md", "$ curl -s http://127.0.0.1:9201/healthcheck"),
-}
-
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda snippet: snippet.output.where)
 def test_snippet_prints_what_the_doc_shows(snippet: Snippet, tmp_path, monkeypatch):
@@ -55,29 +39,14 @@ def test_markers_are_well_formed():
 
 
 def test_every_output_block_is_run():
-    """A block showing output without a snippet marker fails here, unless it is listed as pending."""
-    uncovered = [
-        block.where
-        for document in DOCUMENTS
-        for block in document.uncovered()
-        if (str(block.document.relative_to(ROOT)), block.first_line) not in PENDING
-    ]
+    """A block showing output without a snippet marker fails here: no doc promises untested output."""
+    uncovered = [block.where for document in DOCUMENTS for block in document.uncovered()]
     assert uncovered == [], "mark these as described in tests/docs_snippets.py"
-
-
-def test_pending_blocks_still_exist():
-    """Each pending entry still names an unrun block: once it runs (or goes), the entry must go too."""
-    unrun = {
-        (str(block.document.relative_to(ROOT)), block.first_line)
-        for document in DOCUMENTS
-        for block in document.uncovered()
-    }
-    assert sorted(PENDING - unrun) == []
 
 
 def test_docs_have_snippets_of_every_kind():
     """The docs use each kind of marker, so each runner above really runs."""
-    assert {snippet.kind for snippet in SNIPPETS} == {"serve", "server", "doctest"}
+    assert {snippet.kind for snippet in SNIPPETS} == {"serve", "server", "doctest", "shell"}
 
 
 EXAMPLE = """\
