@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import string
+import subprocess
+import sys
 
 import pydantic
 import pytest
@@ -188,6 +190,19 @@ def test_a_masked_value_reads_eight_stars():
         "HMAC_SECRET",
         "AWS_CREDS",
         "SSL_PEM",
+        "APIKEY",
+        "PGPASSWORD",
+        "clientSecret",
+        "X-Auth-Token",
+        "OAUTH_REFRESH",
+        "private_key",
+        "DB_PASS",
+        "dbpass",
+        "storepass",
+        "SECRETKEY",
+        "csrftoken",
+        "JSESSIONID",
+        "Cookie",
     ],
 )
 def test_secret_key_names(name):
@@ -213,11 +228,34 @@ def test_secret_key_names(name):
         "OLDPWD",
         "SIGTERM_GRACE",
         "PAYMENT_SPINE",
+        "PWD",
+        "AUTHOR",
+        "KEYBOARD_LAYOUT",
+        "MONKEY",
+        "TOKENIZERS_PARALLELISM",
+        "KEYCLOAK_URL",
+        "AUTH_SERVICE_HOST",
+        "TOKEN_URL",
+        "PASSWORD_FILE",
+        "JWT_ALGORITHM",
+        "SESSION_COOKIE_DOMAIN",
+        "PUBLIC_KEY",
+        "CACHE_KEY",
+        "XDG_SESSION_TYPE",
+        "KeyError",
+        "GIT_ASKPASS",
     ],
 )
 def test_ordinary_key_names(name):
     """Ordinary names are not secret: whole words do not match inside other words."""
     assert not is_secret_key(name)
+
+
+def test_public_shell_variables_are_names_only_as_keys():
+    """PWD is the shell's directory as a key; in text, PWD= is ODBC's password unless it holds a path."""
+    assert scrub({"PWD": "/home/app", "OLDPWD": "/"}) == {"PWD": "/home/app", "OLDPWD": "/"}
+    assert scrub_text("UID=sa;PWD=hunter2;") == "UID=sa;PWD=********;"
+    assert scrub_text("PWD=/home/app") == "PWD=/home/app"
 
 
 def test_extra_key_words_extend_the_list():
@@ -301,7 +339,7 @@ def test_url_rules(text, expected):
             "https://h/p?X-Amz-Signature=********&X-Amz-Date=2024",
         ),
         ("https://h/p?state=ok&code=c", "https://h/p?state=ok&code=c"),
-        ("host=db password='a b c' user=app", "host=db password=******** user=app"),
+        ("host=db password='a b c' user=app", "host=db password='********' user=app"),
         ("--password=hunter2 --debug", "--password=******** --debug"),
     ],
 )
@@ -313,9 +351,9 @@ def test_secret_named_parameters_in_text(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Bearer abc.def-ghi_jkl", "********"),
+        ("Bearer abc.def-ghi_jkl", "Bearer ********"),
         ("authorization: bearer abcdefgh12", "authorization: ********"),
-        ("Basic dXNlcjpwYXNzMQ==", "********"),
+        ("Basic dXNlcjpwYXNzMQ==", "Basic ********"),
         ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "********"),
         ("clone with ghp_16C7e42F292c6912E7710c838347Ae178B4a please", "clone with ******** please"),
         ("AKIAIOSFODNN7EXAMPLE", "********"),
@@ -414,7 +452,7 @@ def test_models_dataclasses_tuples_sets_and_callables_become_json_ready():
         "point": {"x": 1, "api_key": MASK},
         "pair": [1, 2],
         "set": ["a", "b"],
-        "callable": "skiesish.scrubbing.qualified_name",
+        "callable": "skiesish.scrubbing.walk.qualified_name",
         "1": "bytes",
     }
     json.dumps(scrub(value))
@@ -462,3 +500,143 @@ def test_any_url_password_is_masked(password):
     assert scrub_text(url) == f"postgres://app:{MASK}@db.internal:5432/app"
     socket_url = f"postgresql://app:{password}@/app?host=/run/postgresql"
     assert scrub_text(socket_url) == f"postgresql://app:{MASK}@/app?host=/run/postgresql"
+
+
+# -- shapes and places ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("app:pw@tcp(db:3306)/app", "app:********@tcp(db:3306)/app"),
+        ("db=app:pw@unix(/run/mysqld.sock)/app", "db=app:********@unix(/run/mysqld.sock)/app"),
+        ("proxy: bob:pw@proxy.corp:3128", "proxy: bob:********@proxy.corp:3128"),
+        ("user:alice@example.com", None),
+        ("mailto:ops@example.com:25", None),
+        ("git@github.com:acme/app.git", None),
+        ("golang.org/x/net@v0.17.0", None),
+        ("python:3.11@sha256:3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", None),
+        ("https://mastodon.social:443/@acme", None),
+    ],
+)
+def test_credentials_without_a_scheme(text, expected):
+    """``user:password@`` before tcp(...), unix(...) or host:port is masked; e-mail and git addresses stay."""
+    assert scrub_text(text) == (text if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("db:\n  password: s3cr3t\n  host: db\n", "db:\n  password: ********\n  host: db\n"),
+        ("credentials:\n  user: app\n  key: k\nport: 1\n", "credentials:\n  ********\n  ********\nport: 1\n"),
+        ("tokens:\n- abc\n- def\nnext: 1", "tokens:\n********\n********\nnext: 1"),
+        ("private_key: |\n  MIIE\n  AAAA\n", "private_key: |\n  ********\n  ********\n"),
+        ("X-Api-Key: k-123\nAccept: */*", "X-Api-Key: ********\nAccept: */*"),
+        ('{"password":"x","user":"app"}', '{"password":"********","user":"app"}'),
+        ('"password": "a \\" b"', '"password": "********"'),
+        ("{'api_key': 'k'}", "{'api_key': '********'}"),
+        ('\\"password\\": \\"x\\"', '\\"password\\": \\"********\\"'),
+        ("<password>x</password><user>u</user>", "<password>********</password><user>u</user>"),
+        ('<add key="DbPassword" value="x" />', '<add key="DbPassword" value="********" />'),
+        ("Pwd={a;b};Server=s", "Pwd=********;Server=s"),
+        ("error: invalid token: expired", None),
+        ("KeyError: 'missing'", None),
+    ],
+)
+def test_pairs_in_configuration_syntaxes(text, expected):
+    """Secret-named pairs lose their values in YAML, headers, JSON, XML, connection strings; prose stays."""
+    assert scrub_text(text) == (text if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["mysql", "-u", "root", "-p", "pw"], ["mysql", "-u", "root", "-p", MASK]),
+        (["/usr/bin/mysql", "-uroot", "-ppw", "db"], ["/usr/bin/mysql", "-uroot", f"-p{MASK}", "db"]),
+        (["curl", "-u", "bob:pw", "https://h"], ["curl", "-u", f"bob:{MASK}", "https://h"]),
+        (["docker", "login", "-p", "pw", "r.io"], ["docker", "login", "-p", MASK, "r.io"]),
+        (["docker", "run", "-p", "8080:80", "app"], None),
+        (["mkdir", "-p", "/tmp/x"], None),
+        (["psql", "-p", "5432", "app"], None),
+        (["mysql", "-p", "-h", "db"], None),
+    ],
+)
+def test_password_options_of_known_clients(argv, expected):
+    """A client's password option (mysql -p, curl -u, docker login -p) is masked; a port's -p is kept."""
+    assert scrub(argv) == (argv if expected is None else expected)
+
+
+def test_password_options_in_a_command_line():
+    """In text, a client's command line, plain or printed as a list, loses the same values."""
+    assert (
+        scrub_text("run: mysql -h db -u root -ppw app; ls -p")
+        == "run: mysql -h db -u root -p******** app; ls -p"
+    )
+    assert scrub_text("['redis-cli', '-a', 'pw', 'ping']") == "['redis-cli', '-a', '********', 'ping']"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Pjgf60zM2qr0EgKpcVMZlbHYqhdlJbLLuQ8LdWvq",
+        "uYdnXdo1joYnUALG6d2tD+rWWJRkotwYWoaLHSpj1gc=",
+        "RpGwSReD0ekBhunPvnb_bKdKrCP9BzcZ",
+        "dqKkFJmo5oayiuSSL2pywcfJ7QkhQx/wVOuErdb5",
+    ],
+)
+def test_random_looking_tokens_are_masked_under_any_name(value):
+    """A long token of mixed case and digits, switching between them as random text does, is masked."""
+    assert scrub({"SOMETHING": value}) == {"SOMETHING": MASK}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9fceb02d0ae598e95dc970b74767f19372d61af8",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "3F2504E0-4F89-11D3-9A0C-0305E82C3301",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "MyService2024FinalBuild3",
+        "SGVsbG8sIHdvcmxkISBIYXZlIGEgbmljZSBkYXku",
+        "/var/lib/docker/overlay2/3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c/merged",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ci",
+        "v1.24.3-rc.1+build.5",
+    ],
+)
+def test_ids_digests_paths_and_words_are_not_random(value):
+    """Hex ids and digests, UUIDs, ULIDs, identifiers, base64 of text, paths, public keys, versions stay."""
+    assert scrub({"SOMETHING": value}) == {"SOMETHING": value}
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://hooks.slack.com/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXX"),
+        ("https://discord.com/api/webhooks/1234567890123/AbCdEfGhIjKlMnOpQrStUv-wxyz", "AbCdEfGhIjKl"),
+        ("https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456", "IncomingWebhook"),
+    ],
+)
+def test_webhook_urls_lose_their_path(url, secret):
+    """A Slack, Discord or Teams webhook URL keeps its host; the path, which is the secret, is masked."""
+    shown = scrub_text(url)
+    assert secret not in shown
+    assert shown.endswith(MASK)
+
+
+def test_the_module_imports_only_the_standard_library():
+    """Importing the scrubber loads neither pydantic, typing nor dataclasses (a probe imports it)."""
+    code = (
+        "import sys; import skiesish.scrubbing; "
+        "print(sorted({'pydantic', 'typing', 'dataclasses'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_scrubbing_scrubbed_values_changes_nothing():
+    """The whole leak table, scrubbed twice, is the same as scrubbed once."""
+    once = scrub({name: value for name, value, _ in SECRET_ROWS})
+    assert scrub(once) == once
+    assert [scrub_text(text) for text in once.values() if isinstance(text, str)] == [
+        text for text in once.values() if isinstance(text, str)
+    ]
