@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 
 import pytest
@@ -192,6 +193,35 @@ def test_http_expect_status_is_honoured(http_server):
 def test_http_fails_when_unreachable(free_port):
     """http() fails on a refused connection."""
     assert not run(checks.http(f"http://127.0.0.1:{free_port}/")).passed
+
+
+@pytest.fixture
+def not_http_server():
+    """A TCP server that answers any request with a 12 kB line that is not an HTTP status line."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"X" * 12_000 + b"\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()
+
+
+def test_http_reports_an_answer_that_is_not_http_briefly(not_http_server, caplog):
+    """A dependency answering garbage fails the check briefly: no garbage quoted whole, no traceback."""
+    result = run(checks.http(not_http_server))
+    assert not result.passed
+    assert "the answer is not HTTP (BadStatusLine" in result.output
+    assert len(result.output) < 200
+    assert not [record for record in caplog.records if record.exc_text]
 
 
 def test_disk_thresholds(tmp_path):

@@ -8,10 +8,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Container
+from http.client import HTTPException
 from typing import Any
 
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
+from ..text import bounded
 from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, default_name, latency
 
 __all__ = ["http", "tcp"]
@@ -74,6 +76,12 @@ def http(
         except urllib.error.HTTPError as error:
             status = error.code
             error.close()
+        except HTTPException as error:
+            # The answer is not HTTP (BadStatusLine and the like quote it whole): say so, briefly.
+            quoted = bounded(str(error), 60)
+            raise HealthError(
+                f"GET {url} failed: the answer is not HTTP ({type(error).__name__}: {quoted})"
+            ) from None
         except (OSError, ValueError) as error:
             raise HealthError(f"GET {url} failed: {error}") from None
         if status not in expect_status:
