@@ -16,12 +16,14 @@ from typing import Any
 import flask
 import pytest
 
+import skiesish.integrations
 from skiesish.exceptions import HealthError
 from skiesish.integrations.flask import Healthz
 from skiesish.integrations.healthcheck import HealthCheck
 from skiesish.scrubbing import MASK
 
-INTEGRATIONS = Path(__file__).resolve().parent.parent / "skiesish" / "integrations"
+#: Where the integrations' code is, as imported (a checkout, or an installed package).
+INTEGRATIONS = Path(skiesish.integrations.__file__).resolve().parent
 SECRET = "hunter2"
 URL = f"postgres://app:{SECRET}@db/app"
 
