@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from faultproxy import FaultProxy
 
 from skiesish.backends import ConnectionDetails, Database
+
+#: The project's folder: where `python -m skiesish serve examples...` is run from.
+ROOT = Path(__file__).resolve().parent.parent
 
 POSTGRES_URL = os.environ.get("SKIESISH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("SKIESISH_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
@@ -132,3 +137,17 @@ def namespace(redis_client) -> Iterator[str]:
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name
     forget_namespace(redis_client, name)
+
+
+def serve_command(port: int, *options: str) -> list[str]:
+    """`python -m skiesish serve` of the Kubernetes example on 127.0.0.1:``port``, run from :data:`ROOT`."""
+    return [
+        sys.executable,
+        "-m",
+        "skiesish",
+        "serve",
+        "examples.kubernetes_probes:application",
+        "--listen",
+        f"127.0.0.1:{port}",
+        *options,
+    ]

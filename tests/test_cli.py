@@ -12,13 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, serve_command
 from webtest.http import StopableWSGIServer
 
 import skiesish
 from skiesish.cli import main
 from skiesish.probe_client import probe_url
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def skiesish_command(*arguments, timeout=30):
@@ -114,28 +113,6 @@ def test_check_url_refused(free_port, capsys):
     assert "ConnectionRefusedError" in capsys.readouterr().out
 
 
-def test_check_url_as_a_subprocess_imports_no_third_party_module(server):
-    """The --url probe loads neither pydantic nor waitress: only the standard library."""
-    code = (
-        "import sys; from skiesish.cli import main; code = main(['check', '--url', sys.argv[1]]); "
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'waitress', 'dotenv')); "
-        "print(loaded); sys.exit(code)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, server.application_url], capture_output=True, text=True, timeout=30
-    )
-    assert result.returncode == 0
-    assert result.stdout.splitlines()[-1] == "[]"
-
-
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("ftp://x/", "expected an http:// or https:// URL"),
-        ("http://:80/", "with a host"),
-        ("http://h:port/", "numeric port"),
-    ],
-)
 def test_probe_url_rejects_bad_urls(url, message):
     """probe_url refuses what is not an http(s) URL with a host."""
     with pytest.raises(ValueError, match=message):
@@ -172,17 +149,7 @@ def test_serve_drains_before_stopping(free_port):
     base = f"http://127.0.0.1:{free_port}"
     environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "skiesish",
-            "serve",
-            "examples.kubernetes_probes:application",
-            "--listen",
-            f"127.0.0.1:{free_port}",
-            "--drain",
-            "3",
-        ],
+        serve_command(free_port, "--drain", "3"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

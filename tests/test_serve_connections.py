@@ -13,32 +13,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, serve_command
 
 from skiesish.cli.serve import DEFAULT_CONNECTION_LIMIT, RESERVED_DESCRIPTORS
 
-ROOT = Path(__file__).resolve().parent.parent
 #: waitress's own connection limit, which `skiesish serve` used to keep.
 OLD_CONNECTION_LIMIT = 100
 
 
-def serve_command(port: int, *options: str) -> list[str]:
-    """`python -m skiesish serve` of the Kubernetes example on 127.0.0.1:``port``."""
-    return [
-        sys.executable,
-        "-m",
-        "skiesish",
-        "serve",
-        "examples.kubernetes_probes:application",
-        "--listen",
-        f"127.0.0.1:{port}",
-        *options,
-    ]
-
-
-@contextlib.contextmanager
 def running(command: list[str], port: int, nofile: int | None = None) -> Iterator[subprocess.Popen[str]]:
     """Run ``command`` (with at most ``nofile`` open files) until it answers /livez; stop it afterwards."""
 
