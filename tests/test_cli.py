@@ -113,6 +113,14 @@ def test_check_url_refused(free_port, capsys):
     assert "ConnectionRefusedError" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x/", "expected an http:// or https:// URL"),
+        ("http://:80/", "with a host"),
+        ("http://h:port/", "numeric port"),
+    ],
+)
 def test_probe_url_rejects_bad_urls(url, message):
     """probe_url refuses what is not an http(s) URL with a host."""
     with pytest.raises(ValueError, match=message):

@@ -23,6 +23,7 @@ from skiesish.cli.serve import DEFAULT_CONNECTION_LIMIT, RESERVED_DESCRIPTORS
 OLD_CONNECTION_LIMIT = 100
 
 
+@contextlib.contextmanager
 def running(command: list[str], port: int, nofile: int | None = None) -> Iterator[subprocess.Popen[str]]:
     """Run ``command`` (with at most ``nofile`` open files) until it answers /livez; stop it afterwards."""
 
