@@ -382,18 +382,20 @@ def test_walks_dicts_and_lists_at_any_depth():
 
 
 def test_a_secret_key_masks_everything_under_it_but_keeps_its_shape():
-    """Under a secret key every value is masked, keys and list lengths stay, None and booleans show."""
+    """Under a secret key values are masked, keys and list lengths stay, None and booleans show; a
+    nested key that continues the name publicly (credentials_port, credentials_user) shows its value."""
     value = {"credentials": {"user": "app", "password": "pw", "port": 5432, "hosts": ["a", "b"]}}
-    value["credentials"]["enabled"] = True
-    value["credentials"]["expires"] = None
+    value["credentials"].update({"enabled": True, "expires": None, "client": "c", "extra": ["x", "y"]})
     assert scrub(value) == {
         "credentials": {
-            "user": MASK,
+            "user": "app",
             "password": MASK,
-            "port": MASK,
-            "hosts": [MASK, MASK],
+            "port": 5432,
+            "hosts": ["a", "b"],
             "enabled": True,
             "expires": None,
+            "client": MASK,
+            "extra": [MASK, MASK],
         }
     }
 
@@ -528,7 +530,10 @@ def test_credentials_without_a_scheme(text, expected):
     ("text", "expected"),
     [
         ("db:\n  password: s3cr3t\n  host: db\n", "db:\n  password: ********\n  host: db\n"),
-        ("credentials:\n  user: app\n  key: k\nport: 1\n", "credentials:\n  ********\n  ********\nport: 1\n"),
+        (
+            "credentials:\n  user: app\n  key: k\nport: 1\n",
+            "credentials:\n  user: app\n  key: ********\nport: 1\n",
+        ),
         ("tokens:\n- abc\n- def\nnext: 1", "tokens:\n********\n********\nnext: 1"),
         ("private_key: |\n  MIIE\n  AAAA\n", "private_key: |\n  ********\n  ********\n"),
         ("X-Api-Key: k-123\nAccept: */*", "X-Api-Key: ********\nAccept: */*"),

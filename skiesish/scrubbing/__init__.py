@@ -14,33 +14,50 @@ output) goes through one of them. Four rules apply together.
    ``api``, ``access`` or ``db`` (``APIKEY``, ``dbpass``). ``AUTHOR``,
    ``KEYBOARD_LAYOUT``, ``MONKEY``, ``PATH`` and ``TOKENIZERS_PARALLELISM``
    hold no such word. A name whose words go on, after the last secret one,
-   with a word saying where or how the secret is used (``TOKEN_URL``,
-   ``PASSWORD_FILE``, ``AUTH_SERVICE_HOST``, ``JWT_ALGORITHM``,
-   ``SESSION_COOKIE_DOMAIN``) is not secret; ``PUBLIC_KEY`` and
-   ``CACHE_KEY`` are not either. A few well-known shell variables are
-   shown whatever their words: ``PWD`` and ``OLDPWD`` (the working
-   directories), ``XDG_SESSION_ID`` and ``GPG_KEY`` (a public fingerprint in
-   the official Python images). Under a secret name, dicts and lists
-   keep their shape and every value in them is masked; ``None`` and booleans
-   are shown.
+   with a word saying where, how or how long the secret is used or kept
+   (``TOKEN_URL``, ``PASSWORD_FILE``, ``AUTH_SERVICE_HOST``,
+   ``JWT_ALGORITHM``, ``SESSION_COOKIE_DOMAIN``, ``SECRET_STORE``,
+   ``DB_SECRET_ARN``, ``StrictHostKeyChecking``, ``KEY_ROTATION_DAYS``) is
+   not secret; ``PUBLIC_KEY``, ``SSH_HOST_KEY`` and ``CACHE_KEY`` are not
+   either, nor are counts of a language model's tokens (``MAX_TOKENS``,
+   ``prompt_tokens``). A few well-known shell variables are shown whatever
+   their words: ``PWD`` and ``OLDPWD`` (the working directories),
+   ``XDG_SESSION_ID`` and ``GPG_KEY`` (a public fingerprint in the official
+   Python images). Under a secret name, dicts and lists keep their shape and
+   their values are masked, but a nested key is read as continuing the name
+   (``auth`` holding ``token_ttl`` reads ``auth_token_ttl``) and shows its
+   value when that name is public: ``enabled``, ``timeout``, ``url``,
+   ``port``, ``user`` (a user name is no secret, as ``DB_USER`` is shown).
+   ``None``, booleans, the words true/false/yes/no/on/off and placeholders
+   (``$1``, ``?``, ``%s``, ``:name``, ``${VAR}``, ``{{ var }}``) are shown
+   under any name.
 2. **Secret shapes, under any name.** In every string: PEM private keys;
    URL credentials (``scheme://user:********@host``, a token standing alone
    as the user of a URL, Go-style ``user:********@tcp(host)/db`` and
    ``user:********@host:port``); the values of secret-named pairs in any
    common syntax (``name=value``, query strings, libpq/ODBC/JDBC/Azure
    connection strings, ``"name": "value"``, YAML ``name: value`` including
-   indented blocks, ``<name>value</name>``, ``--name value``); ``Bearer``,
+   indented blocks, ``<name>value</name>``, ``--name value``, and
+   ``password VALUE`` or ``password is VALUE`` when the value looks
+   generated); an unquoted value runs to the end of its word, unless a
+   separator starts another pair there (``&page=2``, ``;Database=app``) or
+   the pair stands in quotes or brackets that close there; ``Bearer``,
    ``Basic``, ``Token``, ``Bot`` and ``SSWS`` credentials; the password
    options of common clients (``mysql -p``, ``redis-cli -a``, ``curl -u``,
-   ...) in argument lists and command lines; over 120 token formats with
-   a known prefix or shape (GitHub, GitLab, Slack, Stripe, AWS, Google,
-   OpenAI, Anthropic, Hugging Face, npm, PyPI, Docker Hub, SendGrid,
-   Twilio, Shopify, Square, DigitalOcean, Vault, JSON Web Tokens, ...) and
-   webhook URLs (Slack, Discord, Teams); and long random-looking tokens
-   (mixed case and digits, switching between them as random text does, not
-   base64 of plain text). Hex strings (commit ids, digests), UUIDs, paths,
-   hostnames and version strings are shown. A string holding a JSON object
-   or array is parsed, scrubbed and written back.
+   ...) to the end of their shell word, and Oracle logons
+   (``user/password@//host:port/service``), in argument lists and command
+   lines; ``--no-password`` and the like take no value; over 150 token
+   formats with a known prefix or shape (GitHub, GitLab, Slack, Stripe, AWS,
+   Google, OpenAI, Anthropic, Hugging Face, npm, PyPI, NuGet, Docker Hub,
+   SendGrid, Twilio, Shopify, Square, Braintree, DigitalOcean, Vault,
+   Buildkite, Supabase, Neon, JSON Web Tokens, ...) and webhook URLs
+   (Slack, Discord, Teams); and long random-looking tokens (mixed case and
+   digits, switching between them as random text does, not base64 of plain
+   text). Hex strings (commit ids, digests), UUIDs, paths, hostnames and
+   version strings are shown, and so is public material: certificates and
+   public keys in PEM, SSH public keys, integrity digests
+   (``sha384-...``) and key fingerprints (``SHA256:...``). A string holding
+   a JSON object or array is parsed, scrubbed and written back.
 3. **Everything is walked.** Mappings, lists, tuples, sets, dataclasses and
    pydantic models at any depth; callables become their qualified names;
    other objects their ``str()``, scrubbed as text. Cycles, absurd depths

@@ -34,6 +34,7 @@ class _Spans:
     def __init__(self) -> None:
         self.masked: list[tuple[int, int]] = []
         self.claimed: list[tuple[int, int]] = []
+        self.public: list[tuple[int, int]] = []  # public material: no rule masks inside it
         self._starts: list[int] = []
         self._ends: list[int] = []
 
@@ -44,6 +45,12 @@ class _Spans:
     def claim(self, start: int, end: int) -> None:
         if start < end:
             self.claimed.append((start, end))
+
+    def keep(self, start: int, end: int) -> None:
+        """Claim a region of public material (a certificate) that the token rule must not mask."""
+        if start < end:
+            self.claimed.append((start, end))
+            self.public.append((start, end))
 
     def freeze_claims(self) -> None:
         """Make :meth:`is_claimed` answer from the claims made so far."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .assignments import _mask_assignments, _mask_xml_elements, _mask_xml_settings
+from .assignments import _mask_assignments, _mask_spaced_pairs, _mask_xml_elements, _mask_xml_settings
 from .commands import _mask_commands, _mask_options
 from .names import _lowered
 from .spans import _CUT_MARKER, _MAX_PASSES, _WHITESPACE, MASK, TEXT_LIMIT, _merged, _Spans
@@ -73,6 +73,7 @@ def _mask_text(text: str, words: tuple[str, ...]) -> str:
     spans.freeze_claims()
     _mask_assignments(text, spans, words)
     _mask_xml_elements(text, spans, words)
+    _mask_spaced_pairs(text, spans, words)
     _mask_options(text, spans, words)
     _mask_auth_schemes(text, spans)
     _mask_commands(text, spans, words)

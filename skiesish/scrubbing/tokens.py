@@ -116,6 +116,28 @@ _PREFIXED_TOKENS: tuple[tuple[str, re.Pattern[str], int, int], ...] = (
     *((prefix, _WORD, 12, 0) for prefix in ("FLWSECK_TEST-", "FLWSECK-")),
     ("sk.eyJ", _DOTTED, 60, 0),  # Mapbox secret tokens
     *((prefix, _HEX, 64, 64) for prefix in ("s-s4t2ud-", "s-s4t2af-")),
+    ("glffct-", _WORD, 20, 0),  # gitlab-feature-flag-client-token
+    ("API-", _UPPER, 26, 26),  # Octopus Deploy (octopus-deploy-api-key)
+    ("4b1d", _ALNUM, 38, 38),  # ClickHouse Cloud (clickhouse-cloud-api-secret-key)
+    ("cmVmd", _ALNUM, 59, 59),  # artifactory-reference-token
+    ("ABSK", _BASE64, 109, 0),  # aws-amazon-bedrock-api-key-long-lived
+    ("bedrock-api-key-", _BASE64, 40, 0),  # aws-amazon-bedrock-api-key-short-lived
+    *((prefix, _ALNUM, 16, 16) for prefix in ("sm_aat_", "sm_pat_", "sm_sat_")),  # settlemint-*
+    *((prefix, _ALNUM, 100, 0) for prefix in ("EAAM", "EAAC")),  # facebook-page-access-token
+    ("dnkey-", _WORD, 79, 79),  # defined-networking-api-token
+    # Not in gitleaks; the providers' documentation names the prefix:
+    # SonarQube user, project and global analysis tokens ("Generating and using tokens")
+    *((prefix, _ALNUM, 40, 40) for prefix in ("squ_", "sqp_", "sqa_")),
+    # Buildkite API access, agent session and job, and cluster tokens (buildkite.com/docs/platform/
+    # security/tokens)
+    *((prefix, _ALNUM, 30, 0) for prefix in ("bkua_", "bkaa_", "bkaj_", "bkct_")),
+    # Supabase personal access tokens and secret API keys (supabase.com/docs, "Access tokens",
+    # "Understanding API keys")
+    ("sbp_", _ALNUM, 40, 40),
+    ("sb_secret_", _WORD, 20, 0),
+    ("napi_", _ALNUM, 40, 0),  # Neon API keys (neon.com/docs/changelog/2025-01-31)
+    # NuGet API keys, "oy2" and 43 base32 letters (NuGet/NuGetGallery, ApiKeyV4.cs)
+    ("oy2", _ALNUM, 43, 43),
 )
 _PREFIXES = tuple(prefix for prefix, *_ in _PREFIXED_TOKENS)
 _BY_START: dict[str, list[tuple[str, re.Pattern[str], int, int]]] = {}
@@ -129,7 +151,32 @@ _SHAPED_TOKENS = (
     re.compile(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"),
     # Mailchimp API keys (gitleaks: mailchimp-api-key)
     re.compile(r"[0-9a-f]{32}-us\d{1,2}"),
+    # Mailgun signing keys (gitleaks: mailgun-signing-key)
+    re.compile(r"[0-9a-h]{32}-[0-9a-h]{8}-[0-9a-h]{8}"),
+    # 1Password secret keys (gitleaks: 1password-secret-key)
+    re.compile(
+        r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"
+    ),
+    # Airtable personal access tokens (gitleaks: airtable-personnal-access-token)
+    re.compile(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"),
+    # Plaid access tokens (gitleaks: plaid-api-token)
+    re.compile(r"access-(?:sandbox|development|production)-[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}"),
+    # Harness API keys (gitleaks: harness-api-key)
+    re.compile(r"(?:pat|sat)\.[\w\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
+    # Terraform Cloud API tokens (gitleaks: hashicorp-tf-api-token)
+    re.compile(r"[A-Za-z0-9]{14}\.atlasv1\.[\w\-]{60,70}"),
+    # MaxMind license keys (gitleaks: maxmind-license-key)
+    re.compile(r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk"),
 )
+# Tokens that hold characters no run of token characters holds, each bounded.
+_OTHER_TOKENS = (
+    # Braintree access tokens (developer.paypal.com/braintree/docs, "Access tokens"):
+    # access_token$production$<merchant id>$<32 hex>
+    re.compile(r"(?<![\w$])access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}(?![\w$])"),
+)
+# Atlassian API tokens hold "=" before an 8-hex checksum (gitleaks: atlassian-api-token).
+_EQUALS_INSIDE = ("ATATT3",)
+_EQUALS_TAIL = re.compile(r"=[A-Za-z0-9_\-=]{1,64}")
 # A webhook URL's path after one of these is its secret: (marker, what the host holds before it).
 _WEBHOOK_PATHS = (
     *(("hooks.slack.com/" + kind, "") for kind in ("services/", "workflows/", "triggers/")),
@@ -146,6 +193,11 @@ _WORD_IN_NAME = re.compile(r"[A-Z]?[a-z]{3,}")
 # Public by design: SSH public keys ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5...", base64 of the key type's
 # length and name) and Stripe's publishable keys (pk_live_..., shipped to browsers).
 _PUBLIC_BLOBS = ("AAAAB3NzaC1", "AAAAC3NzaC1", "AAAAE2VjZHNh", "pk_live_", "pk_test_")
+# Digests, public: Subresource Integrity ("sha384-<base64>", W3C SRI) and, after "SHA256:", an SSH
+# key's fingerprint (ssh-keygen -l).
+_INTEGRITY = re.compile(r"sha256-[A-Za-z0-9+/]{43}|sha384-[A-Za-z0-9+/]{64}|sha512-[A-Za-z0-9+/]{86}")
+_FINGERPRINT_LABELS = ("SHA256:", "SHA384:", "SHA512:")
+_FINGERPRINT = re.compile(r"[A-Za-z0-9+/]{43,86}\.?")
 _CLASS_CHANGE = re.compile(r"[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])")
 _DIGIT = re.compile(r"[0-9]")
 _SEPARATORS = "+/_-.~"
@@ -165,11 +217,11 @@ def _mask_webhooks(text: str, spans: _Spans) -> None:
 
 
 def _mask_tokens(text: str, spans: _Spans) -> None:
-    masked = _merged(spans.masked)
+    masked = _merged(spans.masked + spans.public)
     index = 0  # the first masked region that ends after the current run starts
     for match in _RUN.finditer(text):
         start, end = match.span()
-        if end - start < 16:
+        if end - start < 16 or _is_public_run(text, start, end):
             continue
         while index < len(masked) and masked[index][1] <= start:
             index += 1
@@ -184,10 +236,22 @@ def _mask_tokens(text: str, spans: _Spans) -> None:
             _mask_run(text[start:end], start, spans)
         if spans.masked and spans.masked[-1][1] == end:  # base64 padding: "...=" shows nothing
             padding = _PADDING.match(text, end)
+            if text.startswith(_EQUALS_INSIDE, spans.masked[-1][0]):
+                padding = _EQUALS_TAIL.match(text, end)
             if padding is not None:
                 spans.mask(end, padding.end())
-    for match in _TELEGRAM.finditer(text):
-        spans.mask(*match.span())
+    for pattern in (_TELEGRAM, *_OTHER_TOKENS):
+        for match in pattern.finditer(text):
+            spans.mask(*match.span())
+
+
+def _is_public_run(text: str, start: int, end: int) -> bool:
+    """A run that is public as a whole: an SSH public key's blob (its base64 may hold "/"), an
+    integrity digest, an SSH key's fingerprint."""
+    if text.startswith(_PUBLIC_BLOBS, start) or _INTEGRITY.fullmatch(text, start, end) is not None:
+        return True
+    label = text[max(start - 7, 0) : start]
+    return label in _FINGERPRINT_LABELS and _FINGERPRINT.fullmatch(text, start, end) is not None
 
 
 def _mask_run(run: str, offset: int, spans: _Spans) -> None:
@@ -228,7 +292,7 @@ def _is_known_token(token: str) -> bool:
         return True
     if token.startswith("SG.") and token.count(".") >= 2 and len(token) >= 50:  # SendGrid
         return True
-    return len(token) <= 80 and any(shape.fullmatch(token) for shape in _SHAPED_TOKENS)
+    return len(token) <= 160 and any(shape.fullmatch(token) for shape in _SHAPED_TOKENS)
 
 
 def _looks_random(token: str) -> bool:

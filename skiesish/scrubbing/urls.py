@@ -6,23 +6,40 @@ import re
 
 from .spans import _WHITESPACE, _Spans
 
-# PEM private keys ------------------------------------------------------------------------
+# PEM blocks: private keys, and public keys and certificates -----------------------------
+
+# Labels of PEM blocks that hold public material (RFC 7468): certificates, requests, CRLs, public keys.
+_PUBLIC_PEM_LABELS = ("CERTIFICATE", "PUBLIC KEY", "X509 CRL")
 
 
 def _mask_private_keys(text: str, spans: _Spans) -> None:
-    """``-----BEGIN ... PRIVATE KEY-----`` to its END line, or to the end of the text."""
+    """``-----BEGIN ... PRIVATE KEY-----`` to its END line, or to the end of the text; a certificate or
+    a public key to its END line is kept whole (the token rule would take its base64 for a token)."""
     position = 0
     while (begin := text.find("-----BEGIN ", position)) >= 0:
         label_end = text.find("-----", begin + 11, begin + 100)
         position = begin + 11
-        if label_end < 0 or "PRIVATE KEY" not in text[begin:label_end]:
+        if label_end < 0:
             continue
-        footer = text.find("-----END ", label_end)
+        label = text[begin + 11 : label_end]
+        is_private = "PRIVATE KEY" in label
+        if not is_private and not any(public in label for public in _PUBLIC_PEM_LABELS):
+            continue
+        if is_private:
+            footer = text.find("-----END ", label_end)
+            footer_end = text.find("-----", footer + 9, footer + 100) if footer >= 0 else -1
+            end = len(text) if footer_end < 0 else footer_end + 5
+            spans.mask(begin, end)
+            spans.claim(begin, end)
+            position = end
+            continue
+        # public material only up to its own END: not past the next block's BEGIN
+        next_begin = text.find("-----BEGIN ", label_end)
+        footer = text.find("-----END ", label_end, len(text) if next_begin < 0 else next_begin)
         footer_end = text.find("-----", footer + 9, footer + 100) if footer >= 0 else -1
-        end = len(text) if footer_end < 0 else footer_end + 5
-        spans.mask(begin, end)
-        spans.claim(begin, end)
-        position = end
+        if footer_end >= 0:
+            spans.keep(begin, footer_end + 5)
+            position = footer_end + 5
 
 
 # URL credentials -------------------------------------------------------------------------
@@ -31,6 +48,9 @@ def _mask_private_keys(text: str, spans: _Spans) -> None:
 _HOST = re.compile(r"[^\s@/?#,;]*")
 # A URL's user, at the start of a segment or after a delimiter, followed by ":".
 _USER_BEFORE_COLON = re.compile(r"(?:^|(?<=[\"'=(<>{}\[\],;`]))[A-Za-z0-9._~%+\-]+:")
+# An Oracle logon's user before "/": an identifier (letters, digits, _ $ #), at a segment's start or
+# after a delimiter, so paths (golang.org/x/net@v0.17.0, node_modules/@types/x) are none.
+_ORACLE_USER = re.compile(r"(?:^|(?<=[\"'=(<>{}\[\],;`]))[A-Za-z][\w$#]*/")
 _PORT = re.compile(r":\d{1,5}(?![\w.\-:])")
 _TOKEN_USER = re.compile(r"[\w\-.~%]{16,}")
 _PORT_AND_PATH = re.compile(r"\d{1,5}/")
@@ -45,7 +65,8 @@ def _run_end(run: re.Pattern[str], text: str, start: int) -> int:
 
 
 def _mask_url_credentials(text: str, spans: _Spans) -> None:
-    """The password of ``scheme://user:password@host`` and of ``user:password@tcp(host)/db``.
+    """The password of ``scheme://user:password@host``, of ``user:password@tcp(host)/db`` and of Oracle's
+    ``user/password@//host:port/service``.
 
     RFC 3986 ends the authority at the first "/", but SQLAlchemy and others accept "/" and "@" in an
     unencoded password, so the password runs to the first "@" followed by a plain host (or by the "/"
@@ -95,6 +116,13 @@ def _mask_userinfo(text: str, start: int, at: int, host_end: int, after_host: bo
         if slash > credentials:
             spans.mask(start + slash + 1, at)
             spans.claim(start + credentials, at)
+        return
+    # EZConnect: user/password@//host:1521/service, user/password@host:1521/service
+    logon = _ORACLE_USER.search(segment)
+    is_ezconnect = text.startswith("//", at + 1) or _PORT.search(text, at + 1, host_end) is not None
+    if logon is not None and logon.end() < len(segment) and is_ezconnect:
+        spans.mask(start + logon.end(), at)
+        spans.claim(start + logon.start(), at)
         return
     found = _USER_BEFORE_COLON.search(segment)
     if found is None or found.end() == len(segment) or found[0][:-1].lower() in _NOT_USERS:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 
 from .commands import _Arguments
-from .names import _lowered, is_secret_key
+from .names import _is_inert_value, _lowered, _secret_context
 from .spans import (
     _ITEMS_CUT_MARKER,
     _MAX_DEPTH,
@@ -47,7 +47,7 @@ def scrub(value: Any, extra_key_words: Iterable[str] = ()) -> Any:
     words = tuple(extra_key_words)
     if any(not isinstance(word, str) or not word.strip() for word in words):
         raise ValueError(f"extra key words must be non-empty strings, got {list(words)!r}")
-    return _Walk(_lowered(words)).value(value, is_secret=False, depth=0, path=())
+    return _Walk(_lowered(words)).value(value, secret=None, depth=0, path=())
 
 
 class _Walk:
@@ -58,14 +58,17 @@ class _Walk:
         self.items_left = ITEM_LIMIT
         self.text_left = TOTAL_TEXT_LIMIT
 
-    def value(self, value: Any, is_secret: bool, depth: int, path: tuple[int, ...]) -> Any:
+    def value(self, value: Any, secret: str | None, depth: int, path: tuple[int, ...]) -> Any:
+        """``value`` scrubbed; ``secret``: None if no secret name holds it, else how one does
+        (names.py, ``_secret_context``)."""
         self.items_left -= 1
         try:
-            return self._value(value, is_secret, depth, path)
+            return self._value(value, secret, depth, path)
         except Exception:  # noqa: BLE001 - looking at a value of any type may raise anything
             return _unprintable(value)
 
-    def _value(self, value: Any, is_secret: bool, depth: int, path: tuple[int, ...]) -> Any:
+    def _value(self, value: Any, secret: str | None, depth: int, path: tuple[int, ...]) -> Any:
+        is_secret = secret is not None
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, int):
@@ -76,7 +79,7 @@ class _Walk:
             return MASK if is_secret else value
         if isinstance(value, (str, bytes, bytearray)):
             if is_secret:
-                return MASK
+                return value if isinstance(value, str) and _is_inert_value(value) else MASK
             if isinstance(value, str):
                 return self.text(value, depth, path)
             return self.text(bytes(value[: 4 * TEXT_LIMIT + 4]).decode("utf-8", "replace"), depth, path)
@@ -87,18 +90,18 @@ class _Walk:
         inner = (*path, id(value))
         fields = _fields(value)
         if fields is not None:
-            return self.mapping(fields, is_secret, depth, inner)
+            return self.mapping(fields, secret, depth, inner)
         if isinstance(value, Mapping):
-            return self.mapping(value, is_secret, depth, inner)
+            return self.mapping(value, secret, depth, inner)
         if isinstance(value, (list, tuple)):
-            return self.sequence(value, len(value), is_secret, depth, inner)
+            return self.sequence(value, len(value), secret, depth, inner)
         if isinstance(value, (set, frozenset)):
             first = sorted(islice(value, max(self.items_left, 0) + 1), key=_sort_key)
-            return self.sequence(first, len(value), is_secret, depth, inner)
+            return self.sequence(first, len(value), secret, depth, inner)
         text = qualified_name(value) if callable(value) else _printable(value)
         return MASK if is_secret else self.text(text, depth, path)
 
-    def mapping(self, value: Mapping[Any, Any], is_secret: bool, depth: int, path: tuple[int, ...]) -> Any:
+    def mapping(self, value: Mapping[Any, Any], secret: str | None, depth: int, path: tuple[int, ...]) -> Any:
         result: dict[str, Any] = {}
         for index, (key, item) in enumerate(value.items()):
             if self.items_left <= 0:
@@ -110,12 +113,11 @@ class _Walk:
                 break
             name = key if isinstance(key, str) else _printable(key)
             shown = _unused(self.plain_text(name), result)  # two keys that scrub alike both stay
-            is_item_secret = is_secret or is_secret_key(name, self.words)
-            result[shown] = self.value(item, is_item_secret, depth + 1, path)
+            result[shown] = self.value(item, _secret_context(name, self.words, secret), depth + 1, path)
         return result
 
     def sequence(
-        self, items: Iterable[Any], length: int, is_secret: bool, depth: int, path: tuple[int, ...]
+        self, items: Iterable[Any], length: int, secret: str | None, depth: int, path: tuple[int, ...]
     ) -> Any:
         result: list[Any] = []
         arguments = _Arguments(self.words)
@@ -125,9 +127,9 @@ class _Walk:
                 is_marker = left == 1 and isinstance(item, str) and _ITEMS_CUT_MARKER.match(item)
                 result.append(item if is_marker else f"...[{left} items cut]")
                 break
-            part = arguments.read(item) if isinstance(item, str) and not is_secret else None
+            part = arguments.read(item) if isinstance(item, str) and secret is None else None
             if part is None:
-                result.append(self.value(item, is_secret, depth + 1, path))
+                result.append(self.value(item, secret, depth + 1, path))
             else:
                 self.items_left -= 1
                 start, end = part
@@ -143,7 +145,7 @@ class _Walk:
             except (ValueError, RecursionError):
                 pass
             else:
-                scrubbed = self.value(parsed, is_secret=False, depth=depth + 1, path=path)
+                scrubbed = self.value(parsed, secret=None, depth=depth + 1, path=path)
                 if scrubbed == parsed:
                     return text
                 return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
