@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from .arguments import seconds_option
-from .loading import close_application, load_application
 from .output import say
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
@@ -33,6 +31,8 @@ def check(target: str | None, path: str, url: str | None, timeout: float, *, ver
         healthy, summary = probe_url(url, timeout)
         say(summary)
         return 0 if healthy else 1
+    from .loading import close_application, load_application  # here: `check --url` needs neither
+
     try:
         application = load_application(str(target))
     except SystemExit as error:
@@ -128,6 +128,7 @@ def add_check_parser(commands: Any) -> argparse.ArgumentParser:
 def validate_check(arguments: argparse.Namespace) -> None:
     """Check ``check``'s options together, in place; ValueError names the first wrong one."""
     from ..durations import MAX_TIMEOUT
+    from .arguments import seconds_option
 
     if (arguments.target is None) == (arguments.url is None):
         raise ValueError("check needs either MODULE:ATTR or --url URL")
