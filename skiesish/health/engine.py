@@ -275,6 +275,8 @@ class HealthEngine:
                 is_complete = False
                 result = self._stale(slot, now - slot.stored_at)
             results.append(result)
+        if is_complete:
+            self._is_stale_logged = False  # fresh again: a later stop is logged anew
         return Report(tuple(results), is_complete=is_complete)
 
     def _stale(self, slot: _Slot, age: float) -> CheckResult:
