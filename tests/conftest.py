@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -151,3 +152,21 @@ def serve_command(port: int, *options: str) -> list[str]:
         f"127.0.0.1:{port}",
         *options,
     ]
+
+
+def skiesish_command(
+    *arguments: str, cwd: Path = ROOT, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m skiesish ARGUMENTS` in ``cwd`` (the project by default), with no DATABASE_URL.
+
+    ``timeout`` is a hang guard: a command still running then fails the test.
+    """
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "skiesish", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )

@@ -12,25 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, serve_command
+from conftest import ROOT, serve_command, skiesish_command
 from webtest.http import StopableWSGIServer
 
 import skiesish
 from skiesish.cli import main
 from skiesish.probe_client import probe_url
-
-
-def skiesish_command(*arguments, timeout=30):
-    """Run `python -m skiesish ARGUMENTS` from the repository root; return the completed process."""
-    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "skiesish", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=environment,
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import skiesish_command
 from webtest.http import StopableWSGIServer
 
 import skiesish
@@ -31,19 +31,6 @@ def server() -> Iterator[StopableWSGIServer]:
     running = StopableWSGIServer.create(application)
     yield running
     running.shutdown()
-
-
-def skiesish_command(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run `python -m skiesish ARGUMENTS` in ``cwd``; return the completed process."""
-    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "skiesish", *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=environment,
-    )
 
 
 def usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -211,7 +198,7 @@ def test_the_full_parser_answers_as_the_quick_path_does(server, capsys):
 
 def test_verbose_says_why_a_check_fails():
     """--verbose adds one line per check: its status, its name and its reason."""
-    result = skiesish_command("check", "examples.cursor_backend_health:application", "--verbose")
+    result = skiesish_command("check", "examples.cursor_backend_health:application", "--verbose", timeout=60)
     assert result.returncode == 1
     summary, detail = result.stdout.splitlines()
     assert summary.endswith("GET / -> 500 Internal Server Error")
@@ -220,7 +207,7 @@ def test_verbose_says_why_a_check_fails():
 
 def test_verbose_lists_every_check_that_passes():
     """A healthy answer lists each check as passing."""
-    result = skiesish_command("check", "examples.health_demo:application", "--verbose")
+    result = skiesish_command("check", "examples.health_demo:application", "--verbose", timeout=60)
     assert (result.returncode, result.stdout.splitlines()[1:]) == (
         0,
         ["  pass cursor_backend", "  pass table_is_readable"],
@@ -230,7 +217,7 @@ def test_verbose_lists_every_check_that_passes():
 def test_verbose_reports_an_unknown_probe_path_as_unhealthy_with_its_message():
     """A path no probe takes (a ClientError) is an unhealthy line saying which paths exist."""
     result = skiesish_command(
-        "check", "examples.kubernetes_probes:application", "--path", "/nope", "--verbose"
+        "check", "examples.kubernetes_probes:application", "--path", "/nope", "--verbose", timeout=60
     )
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
@@ -243,7 +230,7 @@ def test_verbose_reports_an_unknown_probe_path_as_unhealthy_with_its_message():
 def test_verbose_says_when_a_probe_runs_no_checks():
     """A probe with no checks (liveness here) says so in its one line."""
     result = skiesish_command(
-        "check", "examples.kubernetes_probes:application", "--path", "/livez", "--verbose"
+        "check", "examples.kubernetes_probes:application", "--path", "/livez", "--verbose", timeout=60
     )
     assert result.stdout.splitlines()[1:] == ["  pass (GET /livez runs no checks)"]
 
@@ -259,7 +246,9 @@ def test_verbose_reaches_the_report_through_a_router(tmp_path):
         "    {'path': 'healthz', 'handler_class': HealthCheck, 'handler_config': {'checks': [database]}},\n"
         "]}))\n"
     )
-    result = skiesish_command("check", "routed:application", "--path", "/healthz", "--verbose", cwd=tmp_path)
+    result = skiesish_command(
+        "check", "routed:application", "--path", "/healthz", "--verbose", cwd=tmp_path, timeout=60
+    )
     assert result.returncode == 1
     assert result.stdout.splitlines()[1:] == ["  fail database: no route to the database"]
 
@@ -274,7 +263,7 @@ def test_verbose_lines_are_scrubbed(tmp_path):
         "    skiesish.Application(skiesish.handlers.HealthCheck, {'checks': [database]})\n"
         ")\n"
     )
-    result = skiesish_command("check", "leaky:application", "--verbose", cwd=tmp_path)
+    result = skiesish_command("check", "leaky:application", "--verbose", cwd=tmp_path, timeout=60)
     assert result.returncode == 1
     assert "hunter2" not in result.stdout + result.stderr
     assert (

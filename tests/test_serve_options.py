@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import skiesish_command
 
 from skiesish.cli import main
 from skiesish.cli.serve import listen_address
@@ -72,15 +71,7 @@ def test_a_good_listen_address_is_passed_on(text, address):
 
 def serve_once(*options: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m skiesish serve` of the demo with ``options``; it is expected to exit at once."""
-    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "skiesish", "serve", TARGET, *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=environment,
-    )
+    return skiesish_command("serve", TARGET, *options)
 
 
 def test_a_port_in_use_is_a_usage_error_not_a_traceback():
