@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pydantic
 
 from ..exceptions import ConfigurationError
 from ..scrubbing import is_secret_key, scrub_text
+from ..security import check_token_setting
 from ..text import bounded
 
-__all__ = ["HandlerConfig", "validate_config"]
+__all__ = ["DetailsToken", "HandlerConfig", "validate_config"]
 
 ConfigT = TypeVar("ConfigT", bound="HandlerConfig")
 
@@ -21,6 +22,14 @@ class HandlerConfig(pydantic.BaseModel):
     """The base of every handler's configuration model: unknown keys are errors."""
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+def _token_or_none(value: Any) -> Any:
+    return None if value is None else check_token_setting(value)
+
+
+#: A ``details_token`` setting: a token someone could present, or ``"env:VARIABLE"``, or ``None``.
+DetailsToken = Annotated[str | None, pydantic.BeforeValidator(_token_or_none)]
 
 
 def validate_config(handler_name: str, model: type[ConfigT], config: Any) -> ConfigT:

@@ -16,9 +16,9 @@ from ..input_outputs import InputOutput
 from ..responses import Response, envelope, json_response
 from ..scrubbing import scrub
 from ..sections import section_value
-from ..security import DetailsPolicy, check_token_setting, resolve_token
+from ..security import DetailsPolicy, resolve_token
 from .base import ENVELOPE_CONTENT, Handler
-from .config import HandlerConfig
+from .config import DetailsToken, HandlerConfig
 
 __all__ = ["BUILT_IN_SECTION_NAMES", "EnvironmentDump", "EnvironmentDumpConfig"]
 
@@ -43,7 +43,7 @@ class EnvironmentDumpConfig(HandlerConfig):
     sections: dict[str, Any] = pydantic.Field(default_factory=dict)
     scrub_keys: list[str] = pydantic.Field(default_factory=list)
     details: Literal["always", "authorized"] = "authorized"
-    details_token: str | None = None
+    details_token: DetailsToken = None
 
     @pydantic.field_validator("details", mode="before")
     @classmethod
@@ -54,11 +54,6 @@ class EnvironmentDumpConfig(HandlerConfig):
                 "details_token, or 'always' behind your own access control"
             )
         return value
-
-    @pydantic.field_validator("details_token", mode="before")
-    @classmethod
-    def _token_can_be_presented(cls, value: Any) -> Any:
-        return None if value is None else check_token_setting(value)
 
     @pydantic.field_validator("sections")
     @classmethod

@@ -15,8 +15,7 @@ from ..extras import import_extra
 from ..health import Check
 from ..responses import check_header
 from ..scrubbing import scrub_text
-from ..security import check_token_setting
-from .config import HandlerConfig
+from .config import DetailsToken, HandlerConfig
 
 __all__ = ["RESERVED_SECTION_NAMES", "STATUS_RANGES", "HealthCheckConfig", "service_check"]
 
@@ -63,7 +62,7 @@ class HealthCheckConfig(HandlerConfig):
     refresh: Literal["on_demand", "background"] = "on_demand"
     interval: float | None = None
     details: Literal["never", "always", "authorized"] = "never"
-    details_token: str | None = None
+    details_token: DetailsToken = None
     sections: dict[str, Any] = pydantic.Field(default_factory=dict)
     format: Literal["envelope", "health+json", "text", "runscope", "problem+json", "prometheus", "html"] = (
         "envelope"
@@ -111,11 +110,6 @@ class HealthCheckConfig(HandlerConfig):
         if not isinstance(value, Mapping):
             raise ValueError(f"must be a dict of header names to values, got {type(value).__name__}")
         return dict(check_header(name, text) for name, text in value.items())
-
-    @pydantic.field_validator("details_token", mode="before")
-    @classmethod
-    def _token_can_be_presented(cls, value: Any) -> Any:
-        return None if value is None else check_token_setting(value)
 
     @pydantic.field_validator("checks")
     @classmethod

@@ -124,11 +124,12 @@ class HealthEngine:
         self._pool = DaemonPool(max(1, len(self._slots)))
         self._whole: tuple[Report, float] | None = None
         self._stop = threading.Event()
-        self.background_interval = background_interval
+        self.background_interval: float | None = None
         if background_interval is not None:
             interval = _seconds(
                 "background_interval", background_interval, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL
             )
+            self.background_interval = interval
             longest = max((slot.timeout for slot in self._slots.values()), default=timeout)
             #: A result older than this, in background mode, means the refresh has stopped.
             self.stale_after = 2 * interval + longest
