@@ -24,8 +24,12 @@ __all__ = [
     "BindingConfig",
     "Check",
     "ConfigurationError",
+    "EventLoopWatch",
     "HealthError",
+    "ProbeListener",
     "SkiesishError",
+    "ThreadPoolWatch",
+    "WorkerWatch",
     "__version__",
     "backends",
     "checks",
@@ -33,6 +37,8 @@ __all__ = [
     "di",
     "handlers",
     "probes",
+    "start_probe_listener",
+    "with_probe_listener",
 ]
 
 _NAMES = {
@@ -43,6 +49,12 @@ _NAMES = {
     "HealthError": "skiesish.exceptions",
     "SkiesishError": "skiesish.exceptions",
     "probes": "skiesish.handlers.probes",
+    "EventLoopWatch": "skiesish.probe_listener",
+    "ProbeListener": "skiesish.probe_listener",
+    "ThreadPoolWatch": "skiesish.probe_listener",
+    "WorkerWatch": "skiesish.probe_listener",
+    "start_probe_listener": "skiesish.probe_listener",
+    "with_probe_listener": "skiesish.probe_listener",
 }
 _SUBMODULES = frozenset({"backends", "checks", "contexts", "di", "handlers", "logging"})
 
@@ -55,6 +67,14 @@ if TYPE_CHECKING:
     from .exceptions import ConfigurationError, HealthError, SkiesishError
     from .handlers.probes import probes
     from .health import Check
+    from .probe_listener import (
+        EventLoopWatch,
+        ProbeListener,
+        ThreadPoolWatch,
+        WorkerWatch,
+        start_probe_listener,
+        with_probe_listener,
+    )
 
 
 def __getattr__(name: str) -> Any:

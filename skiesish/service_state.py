@@ -1,4 +1,4 @@
-"""Whether this process should receive traffic: shutting down, or switched out of service."""
+"""Whether this process should receive traffic: shutting down, switched out of service, or wedged."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import threading
 
 from .log import logger
 
-__all__ = ["ServiceState"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .health import CheckResult
+    from .probe_listener import WorkerWatch
+
+__all__ = ["ServiceState", "service_state_of"]
 
 
 class ServiceState:
@@ -24,6 +29,7 @@ class ServiceState:
         self._lock = threading.Lock()
         self._is_draining = False
         self._is_out_of_service = False
+        self._watches: tuple[WorkerWatch, ...] = ()
 
     @property
     def is_draining(self) -> bool:
@@ -47,6 +53,19 @@ class ServiceState:
             self._is_out_of_service = is_out_of_service
         logger.info("out of service" if is_out_of_service else "back in service")
 
+    def add_watch(self, watch: WorkerWatch) -> None:
+        """Let the heartbeat of the application's workers join liveness and readiness.
+
+        The probe listener does this, so that probes answered apart from the
+        workers still fail when those workers are wedged.
+        """
+        with self._lock:
+            self._watches = (*self._watches, watch)
+
+    def watch_results(self) -> tuple[CheckResult, ...]:
+        """Each watched heartbeat's result now (none unless a probe listener added one)."""
+        return tuple(watch.result() for watch in self._watches)
+
     def reason_not_ready(self) -> str | None:
         """Why readiness must fail, or ``None`` when nothing here stands in its way."""
         if self._is_draining:
@@ -54,3 +73,13 @@ class ServiceState:
         if self._is_out_of_service:
             return "out of service"
         return None
+
+
+def service_state_of(application: object) -> ServiceState | None:
+    """The ``service_state`` of a skiesish context, or ``None`` for any other application."""
+    di = getattr(application, "di", None)
+    can_provide = getattr(di, "can_provide", None)
+    if not callable(can_provide) or not can_provide("service_state"):
+        return None
+    state = di.build_from_name("service_state")  # type: ignore[union-attr]
+    return state if isinstance(state, ServiceState) else None

@@ -13,8 +13,12 @@ def test_top_level_names():
             "BindingConfig",
             "Check",
             "ConfigurationError",
+            "EventLoopWatch",
             "HealthError",
+            "ProbeListener",
             "SkiesishError",
+            "ThreadPoolWatch",
+            "WorkerWatch",
             "__version__",
             "backends",
             "checks",
@@ -22,6 +26,8 @@ def test_top_level_names():
             "di",
             "handlers",
             "probes",
+            "start_probe_listener",
+            "with_probe_listener",
         ]
     )
 

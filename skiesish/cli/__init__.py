@@ -84,4 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         channel_timeout=arguments.channel_timeout,
         backlog=arguments.backlog,
         use_poll=arguments.asyncore_use_poll,
+        probe_listen=arguments.probe_listen,
+        probes=arguments.probes,
+        stall_after=arguments.stall_after,
     )

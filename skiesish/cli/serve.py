@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+from ..probe_listener.watch import DEFAULT_STALL_AFTER
+from ..service_state import service_state_of
+from ..serving import create_waitress_server, listen_address
 from .arguments import seconds_option, whole_number
 from .loading import close_application, load_application
 from .output import say, scrub_line
@@ -50,6 +53,9 @@ def serve(
     channel_timeout: int = DEFAULT_CHANNEL_TIMEOUT,
     backlog: int = DEFAULT_BACKLOG,
     use_poll: bool = True,
+    probe_listen: str | None = None,
+    probes: str | None = None,
+    stall_after: float = DEFAULT_STALL_AFTER,
 ) -> int:
     """Serve the WSGI application ``target`` with waitress until SIGTERM or SIGINT.
 
@@ -59,6 +65,12 @@ def serve(
     it at once. ``connection_limit`` counts client connections (``None``:
     :data:`DEFAULT_CONNECTION_LIMIT`, or fewer if the process may not open
     that many descriptors); the soft ``RLIMIT_NOFILE`` is raised as far as it needs.
+
+    With ``probe_listen``, a :class:`~skiesish.ProbeListener` answers probes
+    there, on threads of its own: the application ``probes`` names, or the
+    built-in ones. Its liveness and readiness include the heartbeat of
+    waitress's workers (``worker_pool``), failing after ``stall_after``
+    seconds without progress while no worker is free.
 
     Returns:
         0 once stopped by a signal; 2 when the limit or the address cannot be had (said on stderr).
@@ -76,19 +88,67 @@ def serve(
         kind = type(application).__name__
         raise SystemExit(scrub_line(f"skiesish: {target!r} is a {kind}, not a WSGI application"))
     try:
-        server = _create_server(application, listen, threads, limit, channel_timeout, backlog, use_poll)
+        server = create_waitress_server(
+            application,
+            listen,
+            threads=threads,
+            connection_limit=limit,
+            channel_timeout=channel_timeout,
+            cleanup_interval=min(30, channel_timeout),
+            backlog=backlog,
+            asyncore_use_poll=use_poll,
+        )
     except ValueError as error:
         close_application(application)
         say(f"skiesish serve: error: {error}", sys.stderr)
         return 2
+    listener = None
+    if probe_listen is not None:
+        try:
+            listener = _probe_listener(server, probe_listen, probes, stall_after)
+        except ValueError as error:
+            server.close()
+            close_application(application)
+            say(f"skiesish serve: error: {error}", sys.stderr)
+            return 2
     try:
-        _install_signal_handlers(_service_state(application), drain)
+        states = [service_state_of(application), listener and listener.service_state]
+        _install_signal_handlers([state for state in states if state is not None], drain)
+        if listener is not None:
+            listener.start()
         server.print_listen("skiesish serving on http://{}:{}")
         server.run()
     finally:
         server.close()
+        if listener is not None:
+            listener.close()
+            if probes is not None:
+                close_application(listener.probes)
         close_application(application)
     return 0
+
+
+def _probe_listener(server: Any, listen: str, probes: str | None, stall_after: float) -> Any:
+    """A probe listener (not yet started) watching ``server``'s workers.
+
+    Raises:
+        ValueError: the address cannot be listened on, or ``probes`` is no skiesish application.
+    """
+    from ..exceptions import ConfigurationError
+    from ..probe_listener import ProbeListener, ThreadPoolWatch, accepting
+
+    watch = ThreadPoolWatch.for_waitress(server, stall_after)
+    if probes is None:
+        started = accepting(server.effective_host, server.effective_port)
+        return ProbeListener(listen, watch=watch, started=started, option="--probe-listen")
+    application = load_application(probes)
+    try:
+        return ProbeListener(listen, application, watch=watch, option="--probe-listen")
+    except (ConfigurationError, ValueError) as error:
+        close_application(application)
+        raise ValueError(
+            f"--probes {probes}: {error}" if isinstance(error, ConfigurationError) else error
+        ) from None
 
 
 def _connection_limit(requested: int | None, use_poll: bool) -> int:
@@ -145,56 +205,8 @@ def _raise_descriptor_limit(wanted: int) -> int:
     return target
 
 
-def _create_server(
-    application: Any,
-    listen: str,
-    threads: int,
-    connection_limit: int,
-    channel_timeout: int,
-    backlog: int,
-    use_poll: bool,
-) -> Any:
-    """A waitress server for ``application``, bound and listening.
-
-    Raises:
-        ValueError: the address cannot be listened on, in one sentence.
-    """
-    import errno
-
-    from waitress.server import create_server
-
-    socket_map: dict[int, Any] = {}
-    try:
-        server = create_server(
-            application,
-            map=socket_map,
-            listen=listen,
-            threads=threads,
-            connection_limit=connection_limit,
-            channel_timeout=channel_timeout,
-            cleanup_interval=min(30, channel_timeout),
-            backlog=backlog,
-            asyncore_use_poll=use_poll,
-        )
-    except OSError as error:
-        reason = {
-            errno.EADDRINUSE: "another process already listens on that port",
-            errno.EACCES: "this user may not listen there (ports below 1024 need privileges)",
-            errno.EADDRNOTAVAIL: "that address does not belong to this machine",
-        }.get(error.errno or 0, f"{type(error).__name__}: {error}")
-        raise ValueError(f"--listen {listen}: expected an address to listen on, but {reason}") from None
-    except ValueError:  # waitress: getaddrinfo failed
-        raise ValueError(
-            f"--listen {listen}: expected a host name or address of this machine, but it does not resolve"
-        ) from None
-    # waitress counts its own listening sockets and wake-up pipes as connections: add them, so
-    # that the limit counts clients only.
-    server.adj.connection_limit = connection_limit + len(socket_map)
-    return server
-
-
-def _install_signal_handlers(state: Any, drain: float) -> None:
-    """Stop on SIGTERM or SIGINT, after ``drain`` seconds with readiness failing if ``state`` exists."""
+def _install_signal_handlers(states: list[Any], drain: float) -> None:
+    """Stop on SIGTERM or SIGINT, after ``drain`` seconds with readiness failing, if any ``states``."""
     import logging
     import signal
     import threading
@@ -203,8 +215,9 @@ def _install_signal_handlers(state: Any, drain: float) -> None:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if state is not None and not state.is_draining:
-            state.start_draining()
+        if states and not states[0].is_draining:
+            for state in states:
+                state.start_draining()
             if drain > 0:
                 logger.info("received %s, answering for %g s more before shutting down", name, drain)
                 timer = threading.Timer(drain, os.kill, (os.getpid(), signal.SIGTERM))
@@ -216,48 +229,6 @@ def _install_signal_handlers(state: Any, drain: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-
-
-def _service_state(application: Any) -> Any:
-    """The application's readiness switch, if it is a skiesish context."""
-    di = getattr(application, "di", None)
-    if di is None or not di.can_provide("service_state"):
-        return None
-    return di.build_from_name("service_state")
-
-
-def listen_address(text: str) -> str:
-    """Check a ``--listen`` value, ``HOST:PORT``; return it as waitress reads it.
-
-    A port is required: a host alone would make waitress listen on its own
-    default, 8080, which no probe expects. ``*`` as the host means every
-    interface, port 0 a free port (printed at start).
-
-    Raises:
-        ValueError: in one sentence, with what was expected.
-    """
-    expected = "--listen expects HOST:PORT, like 127.0.0.1:9090, 0.0.0.0:9090 or [::1]:9090"
-    if not text or any(not "!" <= character <= "~" for character in text):
-        raise ValueError(f"{expected}; got {text!r}, which is empty or holds a space or control character")
-    if text.startswith("["):
-        host, bracket, after = text[1:].partition("]")
-        if not bracket or not after.startswith(":"):
-            raise ValueError(f"{expected}; got {text!r}, which has no port after the bracketed address")
-        port_text = after[1:]
-    else:
-        host, colon, port_text = text.rpartition(":")
-        if not colon:
-            kind = "a port without a host" if text.isdigit() else "a host without a port"
-            raise ValueError(f"{expected}; got {text!r}, {kind}")
-        if ":" in host:
-            raise ValueError(f"{expected}; got {text!r}: put an IPv6 address in brackets")
-    if not host:
-        raise ValueError(f"{expected}; got {text!r}, which has no host (0.0.0.0 listens on every interface)")
-    if not (port_text.isdigit() and int(port_text) <= 65_535):
-        raise ValueError(
-            f"--listen expects a port from 0 to 65535 (0: any free port) after the host, got {text!r}"
-        )
-    return f"[{host}]:{int(port_text)}" if ":" in host else f"{host}:{int(port_text)}"
 
 
 def add_serve_parser(commands: Any) -> argparse.ArgumentParser:
@@ -316,12 +287,31 @@ def add_serve_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="after SIGTERM, keep answering (with readiness failing) this long before stopping (default 0)",
     )
+    serve_parser.add_argument(
+        "--probe-listen",
+        metavar="HOST:PORT",
+        help="also answer probes here, on threads of their own, so that a busy application's probes "
+        "never queue; liveness includes the workers' heartbeat (docs/probe-listener.md)",
+    )
+    serve_parser.add_argument(
+        "--probes",
+        metavar="MODULE:ATTR",
+        help="the skiesish probes application to serve on --probe-listen (default: built-in /livez, "
+        "/readyz and /startupz)",
+    )
+    serve_parser.add_argument(
+        "--stall-after",
+        metavar="SECONDS",
+        help="liveness on --probe-listen fails after this long without a request started or finished "
+        f"while no worker is free (default {DEFAULT_STALL_AFTER:g})",
+    )
     return serve_parser
 
 
 def validate_serve(arguments: argparse.Namespace) -> None:
     """Turn ``serve``'s option strings into checked values, in place; ValueError names the first wrong one."""
     from ..durations import MAX_DRAIN
+    from ..probe_listener.watch import MAX_STALL_AFTER
 
     arguments.listen = listen_address(arguments.listen)
     arguments.threads = whole_number("--threads", arguments.threads, 1, MAX_THREADS)
@@ -334,3 +324,19 @@ def validate_serve(arguments: argparse.Namespace) -> None:
     )
     arguments.backlog = whole_number("--backlog", arguments.backlog, 1, MAX_BACKLOG)
     arguments.drain = seconds_option("--drain", arguments.drain, MAX_DRAIN, allow_zero=True)
+    if arguments.probe_listen is None:
+        for option, value in (("--probes", arguments.probes), ("--stall-after", arguments.stall_after)):
+            if value is not None:
+                raise ValueError(f"{option} needs --probe-listen HOST:PORT, the address to answer probes on")
+        arguments.stall_after = DEFAULT_STALL_AFTER
+        return
+    arguments.probe_listen = listen_address(arguments.probe_listen, "--probe-listen")
+    if arguments.probe_listen == arguments.listen and not arguments.listen.endswith(":0"):
+        raise ValueError(
+            f"--probe-listen must differ from --listen: both are {arguments.listen}, and the probes need a "
+            "port of their own"
+        )
+    if arguments.stall_after is None:
+        arguments.stall_after = DEFAULT_STALL_AFTER
+    else:
+        arguments.stall_after = seconds_option("--stall-after", arguments.stall_after, MAX_STALL_AFTER)

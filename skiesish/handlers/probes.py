@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from typing import Any
@@ -72,6 +73,8 @@ class Probes(Handler):
       a database.
     - Readiness runs the ``ready`` checks, and fails while the process shuts
       down or is switched out of service (``service_state`` in DI).
+    - Behind a probe listener, both also report the main server's workers'
+      heartbeat as the check ``worker_pool``.
     - Startup passes once every ``startup`` check has passed at least once,
       and never runs them again.
 
@@ -124,11 +127,14 @@ class Probes(Handler):
         if probe == "startup":
             return self._startup_report()
         report = self.health.engine.evaluate(self.names[probe], label=probe)
+        added = self.service_state.watch_results()
         reason = self.service_state.reason_not_ready() if probe == "ready" else None
-        if reason is None:
+        if reason is not None:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            added = (*added, CheckResult("service_state", False, reason, 0.0, now))
+        if not added:
             return report
-        now = datetime.datetime.now(datetime.timezone.utc)
-        return Report((*report.results, CheckResult("service_state", False, reason, 0.0, now)))
+        return dataclasses.replace(report, results=(*report.results, *added))
 
     def _startup_report(self) -> Report:
         if self._has_started:
