@@ -48,34 +48,45 @@ def listen_address(text: str, option: str = "--listen") -> str:
     return f"[{host}]:{int(port_text)}" if ":" in host else f"{host}:{int(port_text)}"
 
 
-def create_waitress_server(application: Any, listen: str, option: str = "--listen", **settings: Any) -> Any:
+def create_waitress_server(
+    application: Any,
+    listen: str,
+    option: str = "--listen",
+    socket_map: dict[int, Any] | None = None,
+    **settings: Any,
+) -> Any:
     """A waitress server for ``application`` on its own socket map, bound and listening.
 
     ``settings`` are waitress's (``threads``, ``connection_limit``, ...).
     The connection limit counts clients only: waitress also counts its own
     listening sockets and wake-up pipes, which are added to it here.
+    ``socket_map`` (a new dict by default) is where waitress keeps the
+    server's sockets; closing them all stops its loop.
 
     Raises:
-        ValueError: the address cannot be listened on, in one sentence naming ``option``.
+        ValueError: the address cannot be listened on, in one sentence naming ``option``;
+            whatever waitress had opened by then is closed.
     """
     import errno
 
+    from waitress import wasyncore
     from waitress.server import create_server
 
-    socket_map: dict[int, Any] = {}
+    socket_map = {} if socket_map is None else socket_map
     try:
         server = create_server(application, map=socket_map, listen=listen, **settings)
-    except OSError as error:
+    except (OSError, ValueError) as error:
+        wasyncore.close_all(socket_map)  # waitress leaves its wake-up pipe and socket open on failure
+        if isinstance(error, ValueError):  # waitress: getaddrinfo failed
+            raise ValueError(
+                f"{option} {listen}: expected a host name or address of this machine, but it does not resolve"
+            ) from None
         reason = {
             errno.EADDRINUSE: "another process already listens on that port",
             errno.EACCES: "this user may not listen there (ports below 1024 need privileges)",
             errno.EADDRNOTAVAIL: "that address does not belong to this machine",
         }.get(error.errno or 0, f"{type(error).__name__}: {error}")
         raise ValueError(f"{option} {listen}: expected an address to listen on, but {reason}") from None
-    except ValueError:  # waitress: getaddrinfo failed
-        raise ValueError(
-            f"{option} {listen}: expected a host name or address of this machine, but it does not resolve"
-        ) from None
     if "connection_limit" in settings:
         server.adj.connection_limit = settings["connection_limit"] + len(socket_map)
     return server

@@ -82,10 +82,12 @@ class ProbeListener:
                     f"liveness and readiness; got {type(self.probes).__name__}"
                 )
             self.service_state.add_watch(watch)
+        self._socket_map: dict[int, Any] = {}
         self._server = create_waitress_server(
             self.probes,
             self.listen,
             option,
+            self._socket_map,
             threads=threads,
             connection_limit=CONNECTION_LIMIT,
             channel_timeout=CHANNEL_TIMEOUT,
@@ -156,7 +158,7 @@ class ProbeListener:
     def _close_sockets(self) -> None:
         from waitress import wasyncore
 
-        wasyncore.close_all(self._server.map)
+        wasyncore.close_all(self._socket_map)
 
     def __repr__(self) -> str:
         state = "serving" if self.is_alive else "stopped"

@@ -219,10 +219,11 @@ class _CountedBody:
 
     def close(self) -> None:
         watch, self._watch = self._watch, None
+        if watch is None:
+            return  # closed before: the server may close a body more than once
         try:
             close = getattr(self._body, "close", None)
             if close is not None:
                 close()
         finally:
-            if watch is not None:
-                watch.finished()
+            watch.finished()
