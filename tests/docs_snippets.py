@@ -20,13 +20,14 @@ Python block it belongs to) saying how:
     follows the command.
 ``<!-- snippet: doctest -->`` above a ``pycon`` block
     Run by :mod:`doctest`, with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``.
-``<!-- snippet: shell port=9090 files="a.py" -->`` above a ``console`` block
+``<!-- snippet: shell port="9090 9091" files="a.py" -->`` above a ``console`` block
     The whole transcript runs in one bash session, in an empty folder holding the named files
     (optional, found as for ``server``) with the project on ``PYTHONPATH``; each ``$`` command
     must print what follows it. After a command run in the background (ending in ``&``) the
     session waits until the port answers; such a command should send its output to a file,
     so that it cannot land amid a later command's. Jobs still running at the end are stopped.
-    ``port=`` names the port the doc shows; every ``:PORT`` becomes a free port of its own.
+    ``port=`` names the ports the doc shows; every ``:PORT`` becomes a free port of its own, and
+    a command run in the background is waited for until every one of them answers.
 
 ``serve`` and ``server`` take ``address=HOST:PORT`` (default ``127.0.0.1:9090``): the
 address the doc shows, which the test replaces everywhere (files, commands, output) with a
@@ -207,8 +208,9 @@ def snippet_at(blocks: list[Block], position: int, marker_text: str, document: P
             raise SnippetError("server needs files=... and get=...")
         if len(transcript(output)) != 1:
             raise SnippetError(f"expected one '$ ' command (the server's) at {output.where}")
-    if kind == "shell" and not options.get("port", "").isdigit():
-        raise SnippetError("shell needs port=... (the port its commands use)")
+    ports = options.get("port", "").split()
+    if kind == "shell" and not (ports and all(port.isdigit() for port in ports)):
+        raise SnippetError("shell needs port=... (the ports its commands use)")
     if kind in ("server", "shell"):
         for name in options.get("files", "").split():
             named = [
@@ -381,11 +383,12 @@ STEP_MARK = "@@doc-snippet-step@@"
 
 def run_session(snippet: Snippet, folder: Path) -> None:
     """Run a ``shell`` snippet's transcript in one bash session; each command must print what follows it."""
-    port = snippet.options["port"]
-    free_port = free_address().rsplit(":", 1)[1]
+    free_ports = {port: free_address().rsplit(":", 1)[1] for port in snippet.options["port"].split()}
 
     def localized(text: str) -> str:
-        return text.replace(f":{port}", f":{free_port}")
+        for port, free in free_ports.items():
+            text = text.replace(f":{port}", f":{free}")
+        return text
 
     for name, text in snippet.files.items():
         (folder / name).write_text(localized(text))
@@ -395,10 +398,11 @@ def run_session(snippet: Snippet, folder: Path) -> None:
         script.append(f"echo {STEP_MARK}")
         script.append(localized(command))
         if command.rstrip().endswith("&"):  # wait for the server it started
-            script.append(
-                f"for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{free_port}) 2>/dev/null && break; "
-                "sleep 0.1; done"
-            )
+            for port in free_ports.values():
+                script.append(
+                    f"for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; "
+                    "sleep 0.1; done"
+                )
     script.append("kill $(jobs -p) 2>/dev/null; wait")
     variables = environment(snippet.options.get("env", ""))
     variables["PYTHONPATH"] = os.pathsep.join([str(ROOT), variables.get("PYTHONPATH", "")])

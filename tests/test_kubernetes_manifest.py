@@ -51,3 +51,37 @@ def test_the_grace_period_covers_the_drain(container):
     pod, app = container
     drain = float(app["command"][app["command"].index("--drain") + 1])
     assert pod["terminationGracePeriodSeconds"] > drain
+
+
+def option(app: dict, name: str) -> str:
+    """The value that follows ``name`` in the container's command."""
+    return app["command"][app["command"].index(name) + 1]
+
+
+@pytest.mark.parametrize("probe", ["startupProbe", "livenessProbe", "readinessProbe"])
+def test_every_probe_goes_to_the_probe_listener(container, probe):
+    """Probes use the port --probe-listen opens, never the application's: busy workers cannot queue them."""
+    _, app = container
+    ports = {port["name"]: port["containerPort"] for port in app["ports"]}
+    assert app[probe]["httpGet"]["port"] == "probes"
+    assert option(app, "--probe-listen") == f"0.0.0.0:{ports['probes']}"
+    assert ports["probes"] != ports["http"]
+
+
+def test_the_probe_listener_serves_the_probes_example(container):
+    """--probes names the example's probes application, so /readyz still checks the database."""
+    _, app = container
+    assert option(app, "--probes") == "examples.kubernetes_probes:application"
+
+
+def test_a_wedged_pool_is_restarted_within_the_documented_bound(container):
+    """The comment's bound, stall_after + P x N + T, is what the numbers give (63 s)."""
+    _, app = container
+    liveness = app["livenessProbe"]
+    bound = (
+        float(option(app, "--stall-after"))
+        + liveness["periodSeconds"] * liveness["failureThreshold"]
+        + liveness["timeoutSeconds"]
+    )
+    assert bound == 63
+    assert "30 + 3 x 10 + 3 = 63 s" in MANIFEST.read_text()

@@ -214,3 +214,49 @@ def test_bad_probe_listener_options_exit_2_before_serving(tmp_path, monkeypatch,
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "skiesish serving on" not in result.stderr + result.stdout
+
+
+def test_the_kubernetes_manifests_command_answers_every_probe_on_the_probe_port(tmp_path):
+    """The Deployment's own command, on free ports, answers startup, liveness and readiness on 'probes'."""
+    import yaml
+
+    manifest = ROOT / "examples" / "kubernetes" / "deployment.yaml"
+    deployment = next(
+        document for document in yaml.safe_load_all(manifest.read_text()) if document["kind"] == "Deployment"
+    )
+    app = deployment["spec"]["template"]["spec"]["containers"][0]
+    ports = {port["name"]: port["containerPort"] for port in app["ports"]}
+    free = dict(zip(ports, free_ports(len(ports)), strict=True))
+    command = [
+        next((f"127.0.0.1:{free[name]}" for name, port in ports.items() if part == f"0.0.0.0:{port}"), part)
+        for part in app["command"]
+    ]
+    assert command[0] == "skiesish"
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    environment["TMPDIR"] = str(tmp_path)  # the example's SQLite file
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skiesish", *command[1:]],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{free['probes']}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if get(base + app["startupProbe"]["httpGet"]["path"])[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the probe listener never passed startup: {process.stdout.read()}")
+            time.sleep(0.1)
+        for probe in ("livenessProbe", "readinessProbe"):
+            assert app[probe]["httpGet"]["port"] == "probes"
+            assert get(base + app[probe]["httpGet"]["path"])[0] == 200
+    finally:
+        process.kill()
+        process.communicate(timeout=30)

@@ -122,7 +122,7 @@ def serve(
         server.close()
         if listener is not None:
             listener.close()
-            if probes is not None:
+            if probes is not None and listener.probes is not application:
                 close_application(listener.probes)
         close_application(application)
     return 0
