@@ -370,8 +370,15 @@ def test_a_closed_listener_refuses_connections(listeners):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def test_a_listener_that_dies_logs_and_refuses_later_probes(listeners, caplog, monkeypatch):
-    """If the listener's loop fails, that is logged and its port refuses probes (a restart follows)."""
+def test_a_listener_that_dies_logs_and_refuses_later_probes(caplog, monkeypatch):
+    """A listener whose loop fails logs it and refuses probes; the application serves on."""
+    from webtest.http import StopableWSGIServer
+
+    def application(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    main = StopableWSGIServer.create(application)
     listener = ProbeListener("127.0.0.1:0")
     crash = threading.Event()
 
@@ -389,6 +396,10 @@ def test_a_listener_that_dies_logs_and_refuses_later_probes(listeners, caplog, m
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", listener.port), timeout=2).close()
     listener.close()
+    try:
+        assert get(main.application_url) == (200, b"ok")
+    finally:
+        main.shutdown()
 
 
 def test_a_port_in_use_is_a_clear_error(listeners):
