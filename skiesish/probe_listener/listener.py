@@ -143,6 +143,17 @@ class ProbeListener:
             if close is not None:
                 close()
 
+    def close_after_fork(self) -> None:
+        """In a process forked from this one, close its copies of the listener's sockets and pipe.
+
+        The parent keeps serving on them. Nothing here takes a lock, which a
+        thread of the parent may have held at the fork; call it first thing
+        in the child (gunicorn's ``post_fork``).
+        """
+        from waitress import wasyncore
+
+        wasyncore.close_all(self._socket_map, ignore_all=True)
+
     def _serve(self) -> None:
         try:
             self._server.run()
