@@ -267,7 +267,7 @@ def test_wedged_sync_workers_fail_liveness_and_readiness_until_released(gunicorn
     assert wedged_readiness == 500
     assert get(server.probe + "/readyz")[0] == 200
     assert [status for status, _ in answers] == [200, 200]
-    assert "worker_pool is now fail: stalled: no worker started or finished a request" in server.log()
+    assert "worker_pool is now fail (stalled: no worker started or finished a request" in server.log()
     # skiesish's lines go to gunicorn's error log, its info lines (the recovery) included
     wait_until(lambda: "[INFO] worker_pool is now pass" in server.log(), "the recovery logged by gunicorn")
     assert "[WARNING] worker_pool is now fail" in server.log()

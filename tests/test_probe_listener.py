@@ -198,11 +198,30 @@ def test_a_change_of_the_heartbeat_is_logged_once(caplog):
     changes = [
         record.getMessage() for record in caplog.records if "worker_pool is now" in record.getMessage()
     ]
-    assert [change.split(":")[0] for change in changes] == [
+    assert [change.split(" (")[0] for change in changes] == [
         "worker_pool is now pass",
         "worker_pool is now fail",
         "worker_pool is now pass",
     ]
+
+
+def test_the_heartbeat_log_line_keeps_its_numbers_through_the_scrubber(caplog):
+    """The logged line reads "is now pass (0 of 1 ...)": nothing in it looks like a password to mask."""
+    with caplog.at_level(logging.INFO, logger="skiesish"):
+        ThreadPoolWatch(capacity=1, stall_after=1).result()
+    assert "worker_pool is now pass (0 of 1 workers busy, 0 waiting, 0 finished" in caplog.text
+    assert "*" not in caplog.text
+
+
+def test_a_subclass_sentence_is_scrubbed_like_a_checks_output():
+    """What a WorkerWatch subclass says passes the scrubber before it can be shown or logged."""
+
+    class Leaky(WorkerWatch):
+        def state(self):
+            return True, "connected to postgresql://app:hunter2secret@db:5432/app"
+
+    output = Leaky(stall_after=1).result().output
+    assert "hunter2secret" not in output
 
 
 # --- EventLoopWatch --------------------------------------------------------------------------------

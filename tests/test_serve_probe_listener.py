@@ -161,7 +161,7 @@ def test_a_wedged_pool_fails_liveness_and_readiness_and_recovers(tmp_path):
         served.release()
         poll_until(served.probe + "/livez", 200, "liveness after release")
         assert get(served.probe + "/readyz")[0] == 200
-    assert "worker_pool is now fail: stalled: no worker started or finished a request" in served.output
+    assert "worker_pool is now fail (stalled: no worker started or finished a request" in served.output
     assert served.output.index("worker_pool is now fail") < served.output.rindex("worker_pool is now pass")
 
 

@@ -64,6 +64,7 @@ class WorkerWatch:
     def result(self) -> CheckResult:
         """The ``worker_pool`` check's result, worked out now (reading a few counters)."""
         from ..health import CheckResult
+        from ..health.outcome import finished_output
 
         started = time.perf_counter()
         try:
@@ -71,12 +72,14 @@ class WorkerWatch:
         except Exception:  # noqa: BLE001 - a watch that cannot tell must not say "alive"
             logger.exception("the %s heartbeat could not be read", self.name)
             passed, output = False, "the heartbeat could not be read"
+        output = finished_output(output)  # a subclass's sentence is scrubbed and bounded like a check's
         if passed is not self._was_passing:
             self._was_passing = passed
+            # "pass (...)", not "pass: ...": the scrubber reads "pass: <word>" as a password
             if passed:
-                logger.info("%s is now pass: %s", self.name, output)
+                logger.info("%s is now pass (%s)", self.name, output)
             else:
-                logger.warning("%s is now fail: %s", self.name, output)
+                logger.warning("%s is now fail (%s)", self.name, output)
         now = datetime.datetime.now(datetime.timezone.utc)
         return CheckResult(self.name, passed, output, time.perf_counter() - started, now)
 
