@@ -455,3 +455,10 @@ def test_started_is_only_for_the_builtin_probes():
 def test_builtin_probes_without_started_pass_startup():
     """builtin_probes() with nothing to wait for has started."""
     assert skiesish.contexts.test(builtin_probes().application)(url="/startupz")[1] == 200
+
+
+@pytest.mark.parametrize("threads", [0, -1, 33, 2.0, True, "2", None])
+def test_a_thread_count_out_of_range_is_refused_naming_it(threads):
+    """The listener's threads are a whole number from 1 to 32, said plainly otherwise."""
+    with pytest.raises(ConfigurationError, match="threads must be a whole number"):
+        ProbeListener("127.0.0.1:0", threads=threads)

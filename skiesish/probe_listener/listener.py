@@ -13,10 +13,12 @@ from ..service_state import service_state_of
 from ..serving import create_waitress_server, listen_address
 from .watch import WorkerWatch
 
-__all__ = ["ProbeListener", "accepting", "builtin_probes", "start_probe_listener"]
+__all__ = ["ProbeListener", "accepting", "builtin_probes", "listener_threads", "start_probe_listener"]
 
 #: The listener's own worker threads: probes are quick, and two keep one slow probe from queueing the next.
 DEFAULT_THREADS = 2
+#: The most threads a listener may have: probes need few, and each costs a thread's memory.
+MAX_THREADS = 32
 #: Client connections the listener keeps open at once: probers, not the public.
 CONNECTION_LIMIT = 100
 #: Seconds an idle probe connection is kept.
@@ -70,6 +72,7 @@ class ProbeListener:
         if probes is not None and started is not None:
             raise ConfigurationError("started= is for the built-in probes; give your probes a startup check")
         self.listen = listen_address(listen, option)
+        self.threads = listener_threads(threads)
         self.watch = watch
         self.probes = builtin_probes(started) if probes is None else probes
         self._owns_probes = probes is None
@@ -88,7 +91,7 @@ class ProbeListener:
             self.listen,
             option,
             self._socket_map,
-            threads=threads,
+            threads=self.threads,
             connection_limit=CONNECTION_LIMIT,
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=CHANNEL_TIMEOUT,
@@ -174,6 +177,20 @@ class ProbeListener:
     def __repr__(self) -> str:
         state = "serving" if self.is_alive else "stopped"
         return f"<ProbeListener {state} on {self.host}:{self.port}>"
+
+
+def listener_threads(threads: object) -> int:
+    """``threads`` if it is a whole number of listener threads from 1 to :data:`MAX_THREADS`.
+
+    Raises:
+        ConfigurationError: it is not, saying what arrived.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise ConfigurationError(
+            f"threads must be a whole number of probe listener threads from 1 to {MAX_THREADS}, "
+            f"got {threads!r:.40}"
+        )
+    return threads
 
 
 def start_probe_listener(

@@ -15,7 +15,7 @@ from typing import Any
 from ...durations import MAX_DRAIN, seconds
 from ...exceptions import ConfigurationError
 from ...extras import import_extra
-from ...probe_listener.listener import DEFAULT_THREADS, ProbeListener, WSGIApplication
+from ...probe_listener.listener import DEFAULT_THREADS, ProbeListener, WSGIApplication, listener_threads
 from ...probe_listener.watch import DEFAULT_STALL_AFTER, stall_seconds
 from ...scrubbing.text import scrub_text
 from ...service_state import service_state_of
@@ -23,9 +23,6 @@ from ...serving import listen_address
 from .watch import GunicornWatch
 
 __all__ = ["GunicornProbeListener", "probe_listener"]
-
-#: The probe listener's own threads, at most.
-MAX_THREADS = 32
 
 
 @dataclasses.dataclass
@@ -86,12 +83,7 @@ class GunicornProbeListener:
         drain_seconds = seconds("drain", drain, maximum=MAX_DRAIN, allow_zero=True)
         assert drain_seconds is not None  # None is allowed only with allow_none
         self.drain = drain_seconds
-        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
-            raise ConfigurationError(
-                f"threads must be a whole number of probe listener threads from 1 to {MAX_THREADS}, "
-                f"got {threads!r:.40}"
-            )
-        self.threads = threads
+        self.threads = listener_threads(threads)
         self._serving: _Serving | None = None
 
     @property
