@@ -343,6 +343,7 @@ async def test_a_failing_close_reports_shutdown_failed(contexts, monkeypatch, ca
 
     monkeypatch.setattr(app, "close", broken_close)
     replies = await run_lifespan(app)
+    monkeypatch.undo()  # the contexts fixture closes the application for real afterwards
     assert replies[-1]["type"] == "lifespan.shutdown.failed"
     assert "pool would not close" in replies[-1]["message"]
     assert "closing the skiesish application failed" in caplog.text
