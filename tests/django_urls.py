@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-urlpatterns: list[object] = []
+from django.urls import include, path
+
+from skiesish.integrations.django.views import HealthView
+
+urlpatterns = [
+    path("health/", include("skiesish.integrations.django.urls")),
+    # A probe routed by hand, as a project that keeps its own URL scheme would.
+    path("ping/ready", HealthView.as_view(probe="ready"), name="ping-ready"),
+]

@@ -9,6 +9,11 @@
   replacements for py-healthcheck's and Runscope's ``HealthCheck`` and
   ``EnvironmentDump``, and for flask-healthz's ``Healthz``, run on the
   :class:`~skiesish.health.HealthEngine`.
+- :mod:`skiesish.integrations.django` (``pip install 'skiesish[django]'``): a
+  Django app with probes, full report and Django-native checks, and
+  :mod:`skiesish.integrations.django.compat`, a drop-in for django-health-check.
+- :mod:`skiesish.integrations.gunicorn` (``pip install 'skiesish[gunicorn]'``):
+  server hooks that run a probe listener in gunicorn's master process.
 
 Nothing is imported here, so that importing this package never needs a framework.
 """

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = ["HealthCheckConfig"]
 
 
-class HealthCheckConfig(AppConfig):
-    """``"skiesish.integrations.django.compat"`` in ``INSTALLED_APPS``, labelled ``health_check`` as theirs is."""
+class HealthCheckConfig(AppConfig):  # type: ignore[misc, unused-ignore]
+    """``"skiesish.integrations.django.compat"`` in ``INSTALLED_APPS``, labelled ``health_check`` as theirs.
+
+    The label keeps the template ``health_check/index.html`` and the
+    ``health_check`` management command where django-health-check had them.
+    """
 
     name = "skiesish.integrations.django.compat"
     label = "health_check"

@@ -1,0 +1,1 @@
+"""An example Django project with skiesish's probes: see docs/django.md."""

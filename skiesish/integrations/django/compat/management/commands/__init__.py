@@ -1,0 +1,1 @@
+"""``manage.py health_check``, as django-health-check has it."""

@@ -1,0 +1,1 @@
+"""Management commands of skiesish's Django integration."""
