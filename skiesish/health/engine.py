@@ -209,6 +209,15 @@ class HealthEngine:
         kept = self._kept.get(None if names is None else tuple(names))
         return kept.is_fresh if kept is not None and kept.report is report else None
 
+    def fresh_report(self, names: Sequence[str] | None = None) -> Report | None:
+        """The report :meth:`evaluate` would return without running anything, or ``None``.
+
+        For callers on an event loop: when every selected result is fresh, the
+        answer needs no thread; otherwise they hand :meth:`evaluate` to one.
+        """
+        kept = self._kept.get(None if names is None else tuple(names))
+        return kept.report if kept is not None and kept.is_fresh() else None
+
     def _keep(self, key: tuple[str, ...] | None, slots: list[_Slot]) -> None:
         """Keep a report of the selection's cached results, reusable until the first one expires."""
         if self.background_interval is not None:
