@@ -99,3 +99,37 @@ class TestTornadoSkipsTheThreadForFreshAnswers(AsyncHTTPTestCase):
         assert [answer.code for answer in answers] == [200] * 5
         assert [json.loads(answer.body)["status"] for answer in answers] == ["success"] * 5
         assert 1 <= len(hops) <= 2  # the run, and possibly the first answer from the cache
+
+
+@pytest.mark.parametrize("passes", [True, False])
+@pytest.mark.parametrize("hostname", ["web-1", 'hôte "quoted" \\ name'])
+def test_the_default_json_body_is_byte_for_byte_json_dumps(monkeypatch, passes, hostname):
+    """The body made around the timestamp equals py-healthcheck's json.dumps of the same values."""
+    import socket
+    import time
+
+    from skiesish.integrations.healthcheck import json_failed_handler, json_success_handler
+
+    monkeypatch.setattr(socket, "gethostname", lambda: hostname)
+    monkeypatch.setattr(time, "time", lambda: 1764650000.123456)
+    health = HealthCheck()
+    health.add_check(lambda: (passes, 'say "é" \\ and </script>'))
+    body, status, _ = health.run()
+    handler = json_success_handler if passes else json_failed_handler
+    results = json.loads(body)["results"]
+    assert body == handler(results)
+    assert status == (200 if passes else 500)
+
+
+def test_the_default_json_body_follows_a_new_result_and_a_new_host_name(monkeypatch):
+    """A new result or a changed host name is never answered with the body made before."""
+    import socket
+
+    outcome = {"passed": True}
+    health = HealthCheck(success_ttl=None, failed_ttl=None)
+    health.add_check(lambda: (outcome["passed"], "said"))
+    assert json.loads(health.run()[0])["status"] == "success"
+    outcome["passed"] = False
+    assert json.loads(health.run()[0])["status"] == "failure"
+    monkeypatch.setattr(socket, "gethostname", lambda: "renamed-host")
+    assert json.loads(health.run()[0])["hostname"] == "renamed-host"
