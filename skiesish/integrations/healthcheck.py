@@ -325,13 +325,18 @@ class HealthCheck:
     def _view(self) -> Any:
         from flask import request  # imported by init_app already: a look-up in sys.modules
 
-        arguments = request.args
-        check = arguments.get("check") if "check" in arguments else None  # get() raises inside when absent
+        check = None
+        if request.query_string:  # parsing an empty query string still costs a MultiDict
+            arguments = request.args
+            check = arguments.get("check") if "check" in arguments else None  # get() raises when absent
         if check is not None and check not in self.names:
             return problem(404, f"no check is named {check!r}")
         return self.run(check)
 
     def _current_engine(self) -> HealthEngine:
+        engine = self._engine
+        if engine is not None:  # built once; add_check() replaces it under the lock
+            return engine
         with self._lock:
             if self._engine is None:
                 self._engine = HealthEngine(
