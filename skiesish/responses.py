@@ -19,12 +19,19 @@ __all__ = [
     "envelope",
     "json_body",
     "json_response",
+    "sends_body",
 ]
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 #: Statuses whose responses never carry a body (RFC 9110, sections 15.3.5 and 15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def sends_body(method: str, status_code: int) -> bool:
+    """Whether an answer to ``method`` with ``status_code`` carries its body: not for HEAD, 204 or 304."""
+    return method != "HEAD" and status_code not in NO_BODY_STATUSES
+
 
 #: Headers that frame the message or belong to the connection (RFC 9110 sections 7.6.1, 8.6;
 #: RFC 9112 section 6.1): the server sets them, never a handler's configuration.

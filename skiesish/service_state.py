@@ -30,6 +30,8 @@ class ServiceState:
         self._is_draining = False
         self._is_out_of_service = False
         self._watches: tuple[WorkerWatch, ...] = ()
+        #: Counts every change, so that an answer made before one can tell it is out of date.
+        self.version = 0
 
     @property
     def is_draining(self) -> bool:
@@ -45,12 +47,14 @@ class ServiceState:
         """Mark the process as shutting down: readiness fails from now on."""
         with self._lock:
             self._is_draining = True
+            self.version += 1
         logger.info("shutting down: readiness now fails")
 
     def set_out_of_service(self, is_out_of_service: bool) -> None:
         """Take the process out of service (``True``) or put it back (``False``)."""
         with self._lock:
             self._is_out_of_service = is_out_of_service
+            self.version += 1
         logger.info("out of service" if is_out_of_service else "back in service")
 
     def add_watch(self, watch: WorkerWatch) -> None:
@@ -61,6 +65,12 @@ class ServiceState:
         """
         with self._lock:
             self._watches = (*self._watches, watch)
+            self.version += 1
+
+    @property
+    def has_watches(self) -> bool:
+        """Whether a heartbeat was added (its result is read anew for every probe)."""
+        return bool(self._watches)
 
     def watch_results(self) -> tuple[CheckResult, ...]:
         """Each watched heartbeat's result now (none unless a probe listener added one)."""

@@ -9,6 +9,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import BenchmarkError
@@ -69,21 +70,28 @@ def peers_python() -> Path:
     return PEERS_VENV / "bin" / "python"
 
 
-def _peers_importable(python: Path) -> bool:
+def _peers_importable(python: Path, imports: tuple[str, ...] = _PEER_IMPORTS) -> bool:
     if not python.exists():
         return False
-    probe = _run([str(python), "-c", "import " + ", ".join(_PEER_IMPORTS)], timeout=60)
+    probe = _run([str(python), "-c", "import " + ", ".join(imports)], timeout=60)
     return probe.returncode == 0
 
 
-def ensure_peers_venv(install: bool) -> Path:
+def ensure_peers_venv(install: bool, extra: Mapping[str, str] | None = None) -> Path:
     """Create ``benchmarks/.venv-peers`` and install the peers from PyPI unless they import already.
+
+    Args:
+        install: whether pip may be run.
+        extra: more requirements a script needs there, each with the module that shows it is
+            installed: ``{"tornado==6.4": "tornado"}``.
 
     Raises:
         BenchmarkError: the virtualenv could not be made or pip failed.
     """
     python = peers_python()
-    if _peers_importable(python):
+    requirements = (*PEER_REQUIREMENTS, *(extra or {}))
+    imports = (*_PEER_IMPORTS, *(extra or {}).values())
+    if _peers_importable(python, imports):
         return python
     if not install:
         raise BenchmarkError(f"the peers are not installed in {PEERS_VENV} and --no-install was given")
@@ -91,9 +99,9 @@ def ensure_peers_venv(install: bool) -> Path:
         made = _run([sys.executable, "-m", "venv", str(PEERS_VENV)], timeout=120)
         if made.returncode != 0:
             raise BenchmarkError(f"python -m venv {PEERS_VENV} failed: {_tail(made.stderr)}")
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *PEER_REQUIREMENTS]
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements]
     installed = _run(pip, timeout=900)
-    if installed.returncode != 0 or not _peers_importable(python):
+    if installed.returncode != 0 or not _peers_importable(python, imports):
         raise BenchmarkError(f"pip install of the peers failed: {_tail(installed.stderr)}")
     return python
 

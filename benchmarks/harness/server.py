@@ -1,4 +1,4 @@
-"""Starting one app under waitress in its own process, and stopping it, within bounded time."""
+"""Starting one app under its server (waitress, uvicorn or Tornado) in its own process, and stopping it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .errors import BenchmarkError
-from .settings import BENCHMARKS_DIR, SERVE_SCRIPT
+from .settings import BENCHMARKS_DIR, EVENT_LOOP_SERVE_SCRIPT, SERVE_SCRIPT
 
-__all__ = ["App", "Servers"]
+__all__ = ["App", "Served", "Servers"]
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
@@ -28,12 +28,23 @@ class App:
         module: the module under ``benchmarks/`` exposing ``application``.
         venv: ``"main"`` (the project's virtualenv) or ``"peers"``.
         path: the URL path of its health endpoint.
+        server: ``"waitress"`` (``serve.py``, WSGI), or ``"uvicorn"`` (ASGI) or ``"tornado"`` (a
+            ``tornado.web.Application``), both one process on one event loop (``serve_event_loop.py``).
     """
 
     label: str
     module: str
     venv: str
     path: str = "/health"
+    server: str = "waitress"
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """A running server: its health URL and its process id."""
+
+    url: str
+    pid: int
 
 
 @dataclasses.dataclass
@@ -61,10 +72,18 @@ class Servers:
     @contextlib.contextmanager
     def running(self, app: App, environment: Mapping[str, str] | None = None) -> Iterator[str]:
         """Serve ``app`` on an ephemeral 127.0.0.1 port; yield its health URL; stop it afterwards."""
+        with self.serving(app, environment) as served:
+            yield served.url
+
+    @contextlib.contextmanager
+    def serving(self, app: App, environment: Mapping[str, str] | None = None) -> Iterator[Served]:
+        """As :meth:`running`, yielding the server's process id with its URL."""
         port_file = self.workdir / f"{app.module}.port"
         log_file = self.workdir / f"{app.module}.log"
         port_file.unlink(missing_ok=True)
         command = [str(self.python_for(app)), str(SERVE_SCRIPT), app.module, "--threads", str(self.threads)]
+        if app.server != "waitress":
+            command[1:2] = [str(EVENT_LOOP_SERVE_SCRIPT), "--server", app.server]
         with open(log_file, "wb") as log:
             process = subprocess.Popen(
                 [*command, "--port-file", str(port_file)],
@@ -76,7 +95,7 @@ class Servers:
             )
         try:
             port = wait_for_port(process, port_file, log_file)
-            yield f"http://127.0.0.1:{port}{app.path}"
+            yield Served(f"http://127.0.0.1:{port}{app.path}", process.pid)
         finally:
             stop(process)
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["BENCHMARKS_DIR", "PEERS_VENV", "PROJECT_DIR", "SERVE_SCRIPT", "Settings"]
+__all__ = [
+    "BENCHMARKS_DIR",
+    "EVENT_LOOP_SERVE_SCRIPT",
+    "PEERS_VENV",
+    "PROJECT_DIR",
+    "SERVE_SCRIPT",
+    "Settings",
+]
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = BENCHMARKS_DIR.parent
 PEERS_VENV = BENCHMARKS_DIR / ".venv-peers"
 SERVE_SCRIPT = BENCHMARKS_DIR / "serve.py"
+EVENT_LOOP_SERVE_SCRIPT = BENCHMARKS_DIR / "serve_event_loop.py"
 
 
 @dataclasses.dataclass(frozen=True)

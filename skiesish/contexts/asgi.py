@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ..input_outputs.asgi import ASGIInputOutput, Receive, Scope, Send
 from ..log import logger
-from ..responses import NO_BODY_STATUSES, Response
+from ..responses import Response, sends_body
+from .answers import KeptAnswer, KeptAnswers
 from .context import Context
 
 __all__ = ["ASGIContext", "asgi"]
@@ -52,12 +54,28 @@ class ASGIContext(Context):
                 f"skiesish.contexts.asgi answers the 'http' and 'lifespan' scope types, got {scope['type']!r}"
             )
 
+    def __init__(self, *arguments: Any, **keywords: Any) -> None:
+        super().__init__(*arguments, **keywords)
+        self._kept = KeptAnswers()
+
     async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _reuse_key(scope)
+        if key is not None:
+            kept = self._kept.fresh(key)
+            if kept is not None:  # every result behind this answer is still fresh: no thread needed
+                await send({"type": "http.response.start", "status": kept.status, "headers": kept.headers})
+                await send({"type": "http.response.body", "body": kept.body})
+                return
         input_output = ASGIInputOutput(scope)
         if not await input_output.receive_body(receive):
             return  # the client went away: there is no one to answer
         response = await asyncio.to_thread(self.respond, input_output)
-        await _send_response(send, response, is_head=input_output.method == "HEAD")
+        headers = _asgi_headers(response)
+        body = response.body if sends_body(input_output.method, response.status_code) else b""
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if key is not None and input_output.reusable_while is not None:
+            self._kept.keep(key, KeptAnswer(input_output.reusable_while, response.status_code, headers, body))
 
     async def _run_lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -76,14 +94,30 @@ class ASGIContext(Context):
                 return
 
 
-async def _send_response(send: Send, response: Response, is_head: bool) -> None:
-    """Send ``response``: lower-case header names, ``Content-Length``, no body for HEAD, 204 or 304."""
-    headers = [
+def _asgi_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    """The response's headers as ASGI sends them: lower-case names, latin-1 bytes, ``Content-Length``."""
+    return [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.sent_headers
     ]
-    has_body = response.status_code not in NO_BODY_STATUSES
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body if has_body and not is_head else b""})
+
+
+def _reuse_key(scope: Scope) -> tuple[Any, ...] | None:
+    """What a kept answer is found by, or ``None`` for a request that may not get one.
+
+    A request with a query string or an ``Authorization`` header is always
+    answered afresh; the key is the method, the mount point, the path and
+    the ``Accept`` header.
+    """
+    if scope.get("query_string"):
+        return None
+    accept = None
+    for raw_name, raw_value in scope.get("headers") or ():
+        name = bytes(raw_name).lower()  # servers should send lower case; not all do
+        if name == b"accept":  # joined as ASGIInputOutput joins repeated headers
+            accept = bytes(raw_value) if accept is None else accept + b", " + bytes(raw_value)
+        elif name == b"authorization":
+            return None
+    return (scope.get("method"), scope.get("root_path"), scope.get("path"), accept)
 
 
 #: ``skiesish.contexts.asgi(application, bindings=None, binding_classes=None,

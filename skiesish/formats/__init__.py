@@ -18,7 +18,14 @@ from .prometheus import render_prometheus
 from .runscope import render_runscope
 from .text import render_text
 
-__all__ = ["ALWAYS_OK_FORMATS", "FORMATS", "HEALTH_JSON", "Renderer", "View"]
+__all__ = [
+    "ALWAYS_OK_FORMATS",
+    "FORMATS",
+    "HEALTH_JSON",
+    "TIMELESS_FORMATS",
+    "Renderer",
+    "View",
+]
 
 Renderer = Callable[..., tuple[str, bytes]]
 
@@ -32,6 +39,10 @@ FORMATS: dict[str, Renderer] = {
     "prometheus": render_prometheus,
     "html": render_html,
 }
+
+#: Formats whose body depends on the report alone; ``runscope`` shows the time of the request and
+#: ``html`` how long ago each check ran, so their answers are never sent twice.
+TIMELESS_FORMATS = frozenset({"envelope", "health+json", "text", "problem+json", "prometheus"})
 
 #: Formats answered 200 whatever the health: a scraper must record the values, not a failed scrape.
 ALWAYS_OK_FORMATS = frozenset({"prometheus"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, View
+from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, TIMELESS_FORMATS, View
 from ..health import Check, HealthEngine, Report
 from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput, shown_path
@@ -94,6 +94,14 @@ class HealthCheck(Handler):
             if is_plain
             else None
         )
+        # An answer depends only on the report, the Accept header and whether details are shown,
+        # unless custom handlers (which may read anything) or sections shown to anyone (which may
+        # change between requests) make it up.
+        self.answers_are_reusable = (
+            config.success_handler is None
+            and config.failed_handler is None
+            and not (config.details == "always" and config.sections)
+        )
 
     def _shared_cache(self, checks: list[Check]) -> RedisResultCache | None:
         """The Redis cache of ``cache``, its default namespace drawn from these checks, or ``None``."""
@@ -112,7 +120,15 @@ class HealthCheck(Handler):
         self.engine.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        return self.answer(self.health_report(input_output), input_output)
+        report = self.health_report(input_output)
+        response = self.answer(report, input_output)
+        if self.is_reusable(input_output):
+            input_output.reusable_while = self.engine.fresh_while(report)
+        return response
+
+    def is_reusable(self, input_output: InputOutput) -> bool:
+        """Whether this handler's answer to ``input_output`` may be sent again while its report holds."""
+        return self.answers_are_reusable and self._format_for(input_output) in TIMELESS_FORMATS
 
     def health_report(self, input_output: InputOutput) -> Report:
         """Evaluate the checks the request selects (all by default)."""

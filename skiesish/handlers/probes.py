@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -107,7 +108,13 @@ class Probes(Handler):
         self.health.close()
 
     def handle(self, input_output: InputOutput) -> Response:
-        return self.health.answer(self.health_report(input_output), input_output)
+        probe = self._probe(input_output)
+        version = self.service_state.version
+        report = self.report(probe)
+        response = self.health.answer(report, input_output)
+        if self.health.is_reusable(input_output):
+            input_output.reusable_while = self._reusable_while(probe, report, version)
+        return response
 
     def health_report(self, input_output: InputOutput) -> Report:
         """The report of the probe the request's path names.
@@ -115,12 +122,30 @@ class Probes(Handler):
         Raises:
             ClientError: (404) the path names no probe.
         """
+        return self.report(self._probe(input_output))
+
+    def _probe(self, input_output: InputOutput) -> str:
         probe = PROBE_PATHS.get(input_output.routing_path.strip("/"))
         if probe is None:
             raise ClientError(
                 f"no probe at {shown_path(input_output.path)}; probes: /" + ", /".join(PROBE_PATHS), 404
             )
-        return self.report(probe)
+        return probe
+
+    def _reusable_while(self, probe: str, report: Report, version: int) -> Callable[[], bool] | None:
+        """How long an answer made from ``report`` holds: while its results and the service state do.
+
+        Never with a heartbeat watched: ``worker_pool`` is read anew for every probe.
+        """
+        state = self.service_state
+        if state.has_watches or state.version != version:
+            return None
+        if probe == "startup":
+            return _always if self._has_started else None
+        fresh = self.health.engine.fresh_while(report, self.names[probe])
+        if fresh is None:
+            return None
+        return lambda: state.version == version and fresh()
 
     def report(self, probe: str) -> Report:
         """Evaluate one probe: ``"live"``, ``"ready"`` or ``"startup"``."""
@@ -149,6 +174,10 @@ class Probes(Handler):
 
     def openapi_responses(self) -> dict[str, Any]:
         return self.health.openapi_responses()
+
+
+def _always() -> bool:
+    return True
 
 
 def probes(

@@ -36,6 +36,10 @@ __all__ = ["HealthEngine"]
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SUCCESS_TTL = 27.0
 DEFAULT_FAILED_TTL = 9.0
+#: The clock cached results expire by (a name of its own, so that tests can move it).
+_clock = time.monotonic
+#: The most selections (``?check=`` combinations) whose reports are kept for reuse at once.
+MAX_KEPT_SELECTIONS = 64
 
 
 @dataclasses.dataclass
@@ -67,6 +71,26 @@ class _Slot:
     last_success: datetime.datetime | None = None
     runs: int = 0
     stored_at: float = 0.0
+
+
+class _Kept:
+    """A report of some checks' cached results, and the test of whether it still holds."""
+
+    __slots__ = ("expires", "pairs", "report")
+
+    def __init__(self, report: Report, expires: float, slots: list[_Slot]) -> None:
+        self.report = report
+        self.expires = expires
+        self.pairs = tuple(zip(slots, report.results, strict=True))
+
+    def is_fresh(self) -> bool:
+        """Whether no result has expired and each is still its check's latest cached one."""
+        if _clock() >= self.expires:
+            return False
+        for slot, result in self.pairs:  # noqa: SIM110 - a loop is cheaper than all() over a generator
+            if slot.cached_result is not result:
+                return False
+        return True
 
 
 class HealthEngine:
@@ -122,7 +146,8 @@ class HealthEngine:
                 failed_ttl=failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
             )
         self._pool = DaemonPool(max(1, len(self._slots)))
-        self._whole: tuple[Report, float] | None = None
+        #: Selection (None: every check) -> a report of its checks' cached results, while they hold.
+        self._kept: dict[tuple[str, ...] | None, _Kept] = {}
         self._stop = threading.Event()
         self.background_interval: float | None = None
         if background_interval is not None:
@@ -157,8 +182,10 @@ class HealthEngine:
         Raises:
             KeyError: a name is not one of :attr:`names`.
         """
-        if names is None and self._is_whole_fresh():
-            return self._whole[0]  # type: ignore[index]  # every result is still fresh: the fast path
+        key = None if names is None else tuple(names)
+        kept = self._kept.get(key)
+        if kept is not None and kept.is_fresh():
+            return kept.report  # every selected result is still the fresh cached one: the fast path
         slots = self._select(names)
         if self.background_interval is not None:
             report = self._latest(slots)
@@ -166,31 +193,42 @@ class HealthEngine:
             report = Report(tuple(self._collect(slots, force=False)))
         if names is None:
             self.status_watch.note(report)
-            self._keep_whole(slots)
         elif label is not None:
             self.status_watch.note(report, label)
+        self._keep(key, slots)
         return report
 
-    def _is_whole_fresh(self) -> bool:
-        """Whether the kept report of every check still holds each check's latest cached result."""
-        whole = self._whole
-        return (
-            whole is not None
-            and time.monotonic() < whole[1]
-            and all(
-                slot.cached_result is result
-                for slot, result in zip(self._slots.values(), whole[0].results, strict=True)
-            )
-        )
+    def fresh_while(self, report: Report, names: Sequence[str] | None = None) -> Callable[[], bool] | None:
+        """A test of whether ``report`` still holds, if it is the kept report of that selection.
 
-    def _keep_whole(self, slots: list[_Slot]) -> None:
-        """Keep a report of every check's cached result, reusable until the first one expires."""
+        The test passes while every result in it is its check's latest cached
+        one and none has expired: an answer made from ``report`` may be sent
+        again as long as it passes. ``None`` when ``report`` is not kept
+        (it was just run, or holds a result that is not cached).
+        """
+        kept = self._kept.get(None if names is None else tuple(names))
+        return kept.is_fresh if kept is not None and kept.report is report else None
+
+    def fresh_report(self, names: Sequence[str] | None = None) -> Report | None:
+        """The report :meth:`evaluate` would return without running anything, or ``None``.
+
+        For callers on an event loop: when every selected result is fresh, the
+        answer needs no thread; otherwise they hand :meth:`evaluate` to one.
+        """
+        kept = self._kept.get(None if names is None else tuple(names))
+        return kept.report if kept is not None and kept.is_fresh() else None
+
+    def _keep(self, key: tuple[str, ...] | None, slots: list[_Slot]) -> None:
+        """Keep a report of the selection's cached results, reusable until the first one expires."""
         if self.background_interval is not None:
             return
         cached = [slot.cached_result for slot in slots]
-        if all(result is not None for result in cached) and all(slot.expires for slot in slots):
-            expires = min((slot.expires for slot in slots), default=float("inf"))
-            self._whole = (Report(tuple(cached)), expires)  # type: ignore[arg-type]
+        if not all(result is not None for result in cached) or not all(slot.expires for slot in slots):
+            return
+        if key not in self._kept and len(self._kept) >= MAX_KEPT_SELECTIONS:
+            self._kept.clear()  # selections come from requests (?check=): their number stays bounded
+        expires = min((slot.expires for slot in slots), default=float("inf"))
+        self._kept[key] = _Kept(Report(tuple(cached)), expires, slots)  # type: ignore[arg-type]
 
     def refresh(self) -> Report:
         """Run every check now, whatever the cache holds (joining runs already in flight)."""
@@ -240,7 +278,7 @@ class HealthEngine:
         return [self._slots[name] for name in dict.fromkeys(names)]
 
     def _collect(self, slots: list[_Slot], force: bool) -> list[CheckResult]:
-        now = time.monotonic()
+        now = _clock()
         fresh: dict[str, CheckResult] = {}
         waiting: list[tuple[_Slot, _Run]] = []
         for slot in slots:
@@ -262,7 +300,7 @@ class HealthEngine:
         status served from it could be anything by now, so the check reads
         failed ("stale") and the report ``unknown``, which fails.
         """
-        now = time.monotonic()
+        now = _clock()
         results = []
         is_complete = True
         for slot in slots:
@@ -374,7 +412,7 @@ class HealthEngine:
         slot.cached_result = dataclasses.replace(result, cached=True)
         # A result shared by another process is already some seconds old.
         age = max(0.0, (utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
-        slot.stored_at = time.monotonic()
+        slot.stored_at = _clock()
         slot.expires = slot.stored_at + ttl - age if ttl else 0.0
         return result
 

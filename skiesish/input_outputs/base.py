@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..exceptions import SkiesishError
@@ -70,6 +70,11 @@ class InputOutput:
             name.lower(): value for name, value in (headers or {}).items()
         }
         self._body = body
+        #: Set by a handler whose answer depends on nothing but the method, the path, the
+        #: ``Accept`` header and state it can test: while this returns true, a context may send
+        #: the same answer again to a request that has the same of those, no query string and no
+        #: ``Authorization`` header.
+        self.reusable_while: Callable[[], bool] | None = None
 
     @property
     def headers(self) -> dict[str, str]:

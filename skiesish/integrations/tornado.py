@@ -51,7 +51,9 @@ class TornadoHandler(tornado.web.RequestHandler):
     Route it with ``dict(checker=health)``; the URL pattern's groups are
     passed to ``run()`` as py-healthcheck does. The checks are run by the
     event loop's default executor (``IOLoop.run_in_executor``), so a slow
-    check never delays the other handlers on the same loop. ``HEAD`` gets
+    check never delays the other handlers on the same loop; an answer that
+    needs no check run (every result fresh, ``run_if_fresh()``) is made on
+    the loop, without the thread hop. ``HEAD`` gets
     the headers of ``GET`` and no body, and answers are never turned into
     ``304 Not Modified`` (a probe must see the current status).
 
@@ -80,8 +82,14 @@ class TornadoHandler(tornado.web.RequestHandler):
 
     async def get(self, *args: str, **kwargs: str) -> None:
         """Run the checker off the event loop and answer with what it returns."""
-        run = functools.partial(self.checker.run, *args, **kwargs)
-        body, status_code, headers = await IOLoop.current().run_in_executor(None, run)
+        run_if_fresh = getattr(self.checker, "run_if_fresh", None)  # skiesish's HealthCheck has it
+        answer: tuple[CheckerBody, int, CheckerHeaders] | None = (
+            run_if_fresh(*args, **kwargs) if callable(run_if_fresh) else None
+        )
+        if answer is None:
+            run = functools.partial(self.checker.run, *args, **kwargs)
+            answer = await IOLoop.current().run_in_executor(None, run)
+        body, status_code, headers = answer
         if isinstance(body, Mapping):
             # As py-healthcheck's handler (through Tornado's write) and Flask do; the checker's
             # own Content-Type, set below, wins over this one.
