@@ -12,6 +12,7 @@ from ...responses import NO_BODY_STATUSES, Response
 
 __all__ = ["DjangoInputOutput", "django_response"]
 
+
 class DjangoInputOutput(WSGIInputOutput):
     """An :class:`~skiesish.input_outputs.InputOutput` read from a Django ``HttpRequest``.
 
