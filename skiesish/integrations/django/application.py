@@ -19,6 +19,7 @@ from ...contexts import Context
 from ...handlers.probes import Probes
 from ...health import Report
 from ...input_outputs import InputOutput
+from ...responses import Response
 from .config import probes_config, read_settings
 
 __all__ = ["DjangoProbes", "health_context", "probes_application", "reset"]
@@ -34,6 +35,12 @@ class DjangoProbes(Probes):
     ``/`` runs every check of the three lists once, as the HealthCheck
     handler does (``?check=`` and ``?exclude=`` select among them).
     """
+
+    def handle(self, input_output: InputOutput) -> Response:
+        """The full report's answer at the root (as the HealthCheck handler gives it); a probe's elsewhere."""
+        if input_output.routing_path.strip("/") == "":
+            return self.health.handle(input_output)
+        return super().handle(input_output)
 
     def health_report(self, input_output: InputOutput) -> Report:
         """The full report at the root; the probe the path names elsewhere."""
