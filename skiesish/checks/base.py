@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +15,12 @@ from ..scrubbing import scrub_text
 
 __all__ = [
     "DEFAULT_SOCKET_TIMEOUT",
+    "bounded_by",
     "build_check",
     "check_timeout",
     "default_name",
     "import_extra",
+    "is_ip_address",
     "latency",
 ]
 
@@ -62,3 +65,44 @@ def build_check(func: Callable[..., Any], name: str, check_options: dict[str, An
             "success_ttl and failed_ttl"
         )
     return Check(func, name=name, **check_options)
+
+
+def is_ip_address(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address (bracketed or not), which connecting never looks up."""
+    try:
+        ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
+    except ValueError:
+        return False
+    return True
+
+
+def bounded_by(*timeouts: float, host: str | None) -> Callable[[float], bool]:
+    """A ready-made check's ``runs_within(seconds)``: whether its own timeouts end a run before ``seconds``.
+
+    The engine runs a check on the thread that asks for the report, sparing
+    a thread hand-off, only when this says so for the run's deadline (see
+    :mod:`skiesish.health.engine`). That holds when every step that waits
+    on the dependency (connecting, each reply) gives up before the deadline,
+    so that a dependency that stops answering at any step fails the run in
+    time, and when no step can wait without a timeout: a host name is looked
+    up by ``getaddrinfo``, which has none, so only an IP address (or no
+    network host at all: ``host=None``, a Unix socket or a SQLite file) will do.
+
+    Args:
+        timeouts: the longest each waiting step of the check can take, in seconds.
+        host: the host the check connects to, or ``None``.
+
+    Example:
+        >>> bounded_by(2.0, host="127.0.0.1")(5.0)
+        True
+        >>> bounded_by(2.0, host="db.internal")(5.0)
+        False
+    """
+    longest = max(timeouts)
+    is_looked_up = host is not None and not is_ip_address(host)
+
+    def runs_within(seconds: float) -> bool:
+        # Strictly before: a timeout equal to the deadline leaves no time for the rest of the run.
+        return not is_looked_up and longest < seconds
+
+    return runs_within

@@ -14,7 +14,7 @@ from typing import Any
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
 from ..text import bounded
-from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, default_name, latency
+from .base import DEFAULT_SOCKET_TIMEOUT, bounded_by, build_check, check_timeout, default_name, latency
 
 __all__ = ["http", "tcp"]
 
@@ -27,6 +27,10 @@ def tcp(
     **check_options: Any,
 ) -> Check:
     """Pass when ``host:port`` accepts a TCP connection within ``timeout`` seconds.
+
+    When ``host`` is an IP address and ``timeout`` falls within the engine's
+    deadline, the engine may run the check on the thread that asks for the
+    report (see ``runs_within`` in :func:`~skiesish.checks.base.bounded_by`).
 
     Example:
         >>> tcp("127.0.0.1", 5432)
@@ -45,6 +49,7 @@ def tcp(
             raise HealthError(f"cannot connect to {host}:{port}: {error}") from None
         return True, f"connected in {latency(started)}"
 
+    check.runs_within = bounded_by(seconds, host=host)  # type: ignore[attr-defined]
     return build_check(check, name or default_name("tcp", host, port), check_options)
 
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 import urllib.parse
 from typing import Any
 
 from ..backends import ConnectionDetails, Database
-from ..backends.database import import_driver
+from ..backends.database import import_driver, longest_connect
 from ..di import DI
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
-from .base import DEFAULT_SOCKET_TIMEOUT, build_check, check_timeout, default_name, import_extra, latency
+from .base import (
+    DEFAULT_SOCKET_TIMEOUT,
+    bounded_by,
+    build_check,
+    check_timeout,
+    default_name,
+    import_extra,
+    latency,
+)
 
 __all__ = ["amqp", "redis", "sql"]
 
@@ -59,11 +68,15 @@ def sql(
     """``SELECT 1`` on the application's ``cursor_backend`` (or ``service``), or on the database at ``url``.
 
     With ``url`` (``sqlite:///...``, ``postgresql://...``, ``mysql://...``)
-    the check keeps its own connections, one per check thread, reused from
-    probe to probe and replaced when broken; ``timeout`` bounds connecting
-    and each reply (on PostgreSQL, whose driver has no read timeout, by
-    shutting the socket down; and connecting to PostgreSQL never gives up
-    sooner than 2 s, libpq's floor for ``connect_timeout``).
+    the check keeps one connection of its own, whichever thread runs it,
+    reused from probe to probe and replaced when broken; ``timeout`` bounds
+    connecting and each reply (on PostgreSQL, whose driver has no read
+    timeout, by shutting the socket down; and connecting to PostgreSQL never
+    gives up sooner than 2 s, libpq's floor for ``connect_timeout``). When
+    those bounds fall within the engine's deadline and the host is an IP
+    address (or the database a SQLite file), the engine may run the check on
+    the thread that asks for the report (see ``runs_within`` in
+    :func:`~skiesish.checks.base.bounded_by`).
 
     Example:
         >>> sql()                                          # the app's own cursor_backend
@@ -77,7 +90,9 @@ def sql(
     details = ConnectionDetails.from_url(str(url))
     details = dataclasses.replace(details, connect_timeout=min(details.connect_timeout, seconds))
     import_driver(details.dialect)  # a missing extra fails now, at build time
-    holder = _Lazy(lambda: Database(details, read_timeout=seconds))
+    # One connection, lent to whichever thread runs the check: runs of one check never overlap
+    # (the engine's single-flight), and a connection per thread would be one per server thread.
+    holder = _Lazy(lambda: Database(details, read_timeout=seconds, per_thread=False))
 
     def database_answers() -> tuple[bool, str]:
         started = time.perf_counter()
@@ -85,6 +100,8 @@ def sql(
         return True, f"SELECT 1 in {latency(started)}"
 
     database_answers.close = holder.close  # type: ignore[attr-defined]
+    host = None if details.dialect == "sqlite" else details.host
+    database_answers.runs_within = bounded_by(longest_connect(details), seconds, host=host)  # type: ignore[attr-defined]
 
     if details.dialect == "sqlite":
         where = default_name("sql:sqlite", None, None, details.database)
@@ -103,7 +120,12 @@ def redis(
     """``PING`` the Redis server at ``url``, or the application's own client ``service``.
 
     With ``url`` the check keeps one redis-py client (and its connection
-    pool) for all probes; ``timeout`` bounds connecting and each reply.
+    pool) for all probes; ``timeout`` bounds connecting and each reply, and
+    a failed command is not retried (redis-py's default retries would
+    multiply the time a dead server takes to fail). When ``timeout`` falls
+    within the engine's deadline and the host is an IP address or a Unix
+    socket, the engine may run the check on the thread that asks for the
+    report (see ``runs_within`` in :func:`~skiesish.checks.base.bounded_by`).
 
     Example:
         >>> redis(url="redis://127.0.0.1:6379/0")
@@ -119,9 +141,12 @@ def redis(
         raise ConfigurationError(
             f"redis(): url must be redis://host:port/db (or rediss://, unix://), got {url!r}"
         )
+    no_retry = import_extra("redis.retry", "redis", "checks.redis()").Retry(
+        import_extra("redis.backoff", "redis", "checks.redis()").NoBackoff(), 0
+    )
     holder = _Lazy(
         lambda: redis_module.Redis.from_url(
-            str(url), socket_connect_timeout=seconds, socket_timeout=seconds, retry_on_timeout=False
+            str(url), socket_connect_timeout=seconds, socket_timeout=seconds, retry=no_retry
         )
     )
 
@@ -132,6 +157,10 @@ def redis(
         return True, f"PING in {latency(started)}"
 
     redis_answers.close = holder.close  # type: ignore[attr-defined]
+    host = None if parts.scheme == "unix" else parts.hostname or "localhost"
+    # The URL's query may set timeouts of its own (?socket_timeout=...) over ours: unknown, unbounded.
+    bound = seconds if set(urllib.parse.parse_qs(parts.query)) <= {"db"} else math.inf
+    redis_answers.runs_within = bounded_by(bound, host=host)  # type: ignore[attr-defined]
 
     if parts.scheme == "unix":
         where = default_name("redis", None, None, parts.path)

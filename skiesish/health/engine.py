@@ -7,11 +7,24 @@ otherwise it starts a run. Every wait ends at the run's deadline: a check
 past it is reported failed and left to finish on its own thread, and no
 second run of it starts while it is still going, so a hung dependency costs
 at most one thread per check.
+
+A run goes to a worker thread, so that the request can stop waiting at the
+deadline; but that hand-off costs more than a loopback round trip. A check
+whose own timeouts already end it before the deadline needs no such
+protection, and runs on the thread that asks for the report instead
+("inline"): a ready-made check says so through its function's
+``runs_within(seconds)`` (see :func:`skiesish.checks.base.bounded_by`); a
+function without one, as every check a user writes, always goes to a worker.
+Of the checks one request starts, the others go to workers first and at most
+one runs inline, so that they still overlap; requests arriving meanwhile wait
+on that run as on any other. As a backstop, a check whose inline run ends
+past its deadline all the same is logged once and sent to the workers from
+then on. With a shared cache nothing runs inline: waiting on another
+process's run would come on top of the check's own timeouts.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextvars
 import dataclasses
 import datetime
@@ -25,9 +38,10 @@ from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, second
 from ..exceptions import ConfigurationError
 from ..log import logger
 from .check import DEFAULT, Check
+from .outcome import finished_output, interpret_exception
 from .pool import DaemonPool
 from .report import CheckResult, Report
-from .runner import run_check, timed_out, utcnow
+from .runner import kept_results, run_check, timed_out, utcnow
 from .shared_cache import RedisResultCache
 from .status_watch import StatusWatch
 
@@ -42,15 +56,23 @@ _clock = time.monotonic
 MAX_KEPT_SELECTIONS = 64
 
 
-@dataclasses.dataclass
 class _Run:
-    """One run of one check, in flight or done."""
+    """One run of one check, in flight or done.
 
-    deadline: float
-    future: concurrent.futures.Future[CheckResult] = dataclasses.field(
-        default_factory=concurrent.futures.Future
-    )
-    timeout_result: CheckResult | None = None
+    ``finished`` is held from the start and released once ``result`` is set;
+    a waiter acquires it with the time left as timeout and releases it again
+    (cheaper than a Future, whose condition makes the waiter and the runner
+    contend once more after the wake-up).
+    """
+
+    __slots__ = ("deadline", "finished", "result", "timeout_result")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.finished = threading.Lock()
+        self.finished.acquire()
+        self.result: CheckResult | None = None
+        self.timeout_result: CheckResult | None = None
 
 
 @dataclasses.dataclass
@@ -71,6 +93,9 @@ class _Slot:
     last_success: datetime.datetime | None = None
     runs: int = 0
     stored_at: float = 0.0
+    #: Whether runs may be on the asking thread (``None``: not asked yet); False for good once such
+    #: a run ended past its deadline (the backstop).
+    can_run_inline: bool | None = None
 
 
 class _Kept:
@@ -279,19 +304,30 @@ class HealthEngine:
 
     def _collect(self, slots: list[_Slot], force: bool) -> list[CheckResult]:
         now = _clock()
-        fresh: dict[str, CheckResult] = {}
-        waiting: list[tuple[_Slot, _Run]] = []
-        for slot in slots:
+        results: list[Any] = [None] * len(slots)
+        waiting: list[tuple[int, _Slot, _Run]] = []
+        inline: tuple[int, _Slot, _Run] | None = None
+        for index, slot in enumerate(slots):
             with slot.lock:
                 if not force and slot.cached_result is not None and now < slot.expires:
-                    fresh[slot.check.label] = slot.cached_result
+                    results[index] = slot.cached_result
                     continue
-                if slot.run is None:
+                if slot.run is not None:
+                    waiting.append((index, slot, slot.run))
+                elif inline is None and self._runs_inline(slot):
+                    slot.runs += 1
+                    slot.run = _Run(time.monotonic() + slot.timeout)
+                    inline = (index, slot, slot.run)
+                else:
                     slot.run = self._start(slot)
-                waiting.append((slot, slot.run))
-        for slot, run in waiting:
-            fresh[slot.check.label] = self._wait(slot, run)
-        return [fresh[slot.check.label] for slot in slots]
+                    waiting.append((index, slot, slot.run))
+        if inline is not None:
+            # Once every other run is on its way, and before any wait: its deadline is running.
+            index, slot, run = inline
+            results[index] = self._run_inline(slot, run)
+        for index, slot, run in waiting:
+            results[index] = self._wait(slot, run)
+        return results
 
     def _latest(self, slots: list[_Slot]) -> Report:
         """The latest results (background mode); one older than :attr:`stale_after` is not trusted.
@@ -333,55 +369,138 @@ class HealthEngine:
 
     # -- running -----------------------------------------------------------
 
+    def _runs_inline(self, slot: _Slot) -> bool:
+        """Whether ``slot``'s check may run on the asking thread (the caller holds ``slot.lock``).
+
+        Only when its function promises, through ``runs_within``, that its
+        own timeouts end it before the run's deadline (asked once: a run's
+        deadline is always its check's timeout away); never after the
+        backstop tripped, and never with a shared cache.
+        """
+        if slot.can_run_inline is None:
+            slot.can_run_inline = self.shared_cache is None and self._is_bounded(slot)
+        return slot.can_run_inline
+
+    def _is_bounded(self, slot: _Slot) -> bool:
+        """Whether ``slot``'s check function promises to end within its timeout (``runs_within``)."""
+        runs_within = getattr(slot.check.func, "runs_within", None)
+        if runs_within is None:
+            return False
+        try:
+            return runs_within(slot.timeout) is True
+        except Exception:  # noqa: BLE001 - logged; a promise that cannot be read is no promise
+            logger.exception("reading whether %r may run inline failed; it runs on workers", slot.check.label)
+            return False
+
     def _start(self, slot: _Slot) -> _Run:
-        """Start a run of ``slot``'s check (the caller holds ``slot.lock``)."""
+        """Start a run of ``slot``'s check on a worker (the caller holds ``slot.lock``)."""
         slot.runs += 1
         run = _Run(time.monotonic() + slot.timeout)
         context = contextvars.copy_context()
-        run.future = self._pool.submit(lambda: context.run(self._complete, slot, run))
+        self._pool.start(lambda: context.run(self._complete, slot, run))
         return run
 
-    def _complete(self, slot: _Slot, run: _Run) -> CheckResult:
-        """Run the check and keep its result (on the worker, also after the deadline passed).
+    def _run_inline(self, slot: _Slot, run: _Run) -> CheckResult:
+        """Run ``slot``'s check on this thread; a run that ends past its deadline trips the backstop.
 
-        Never raises: the runner turns whatever the check does into a
-        result, and a fault of the shared cache falls back to running here.
+        Such a run is answered as any run past its deadline (timed out), and
+        its check goes to the workers from then on, so that later probes do
+        not wait on it; what it found is kept as its latest result all the same.
+        """
+        result = self._complete(slot, run, is_inline=True)
+        ended = time.monotonic()
+        if ended <= run.deadline:
+            return result
+        with slot.lock:
+            is_first = slot.can_run_inline
+            slot.can_run_inline = False
+            if run.timeout_result is None:
+                run.timeout_result = timed_out(slot.check, slot.timeout)
+            result = run.timeout_result
+        if is_first:
+            logger.error(
+                "health check %r ran %.3f s on the thread that asked for it, past its %g s deadline, "
+                "although its own timeouts should have ended it sooner; it runs on a worker from now on",
+                slot.check.label,
+                ended - (run.deadline - slot.timeout),
+                slot.timeout,
+            )
+        return result
+
+    def _complete(self, slot: _Slot, run: _Run, is_inline: bool = False) -> CheckResult:
+        """Run the check and keep its result (on a worker, also after the deadline passed; or inline).
+
+        Never raises, but for the ``KeyboardInterrupt`` or ``SystemExit`` of
+        an inline run (a signal: the process is stopping), and then only once
+        the run is finished with a failed result, so that its waiters are
+        answered and a later request can start another. The runner turns
+        whatever the check does into a result, and a fault of the shared
+        cache falls back to running here.
         """
         errors: list[BaseException] = []
+        try:
+            if self.shared_cache is None:
+                result = run_check(
+                    slot.check, self.di, slot.timeout, run.deadline, errors.append, is_interruptible=is_inline
+                )
+            else:
+                result = self._produce_shared(slot, run, errors)
+        except BaseException as error:
+            _, output = interpret_exception(error)
+            interrupted = CheckResult(
+                slot.check.label, False, finished_output(output), 0.0, utcnow(), critical=slot.check.critical
+            )
+            self._finish(slot, run, interrupted)
+            raise
+        return self._finish(slot, run, result, errors[0] if errors else None)
+
+    def _produce_shared(self, slot: _Slot, run: _Run, errors: list[BaseException]) -> CheckResult:
+        """A result through the shared cache: another process's, or a run here (never inline)."""
+        assert self.shared_cache is not None
 
         def run_here() -> CheckResult:
             return run_check(slot.check, self.di, slot.timeout, run.deadline, errors.append)
 
-        if self.shared_cache is None:
-            result = run_here()
-        else:
-            try:
-                result = self.shared_cache.produce(
-                    slot.check.label,
-                    run_here,
-                    lambda result: slot.success_ttl if result.passed else slot.failed_ttl,
-                    run.deadline,
-                    critical=slot.check.critical,
-                )
-            except BaseException:  # noqa: BLE001 - logged; the cache must never decide the answer
-                logger.exception("the shared health cache failed on %r; running it here", slot.check.label)
-                # produce() never raises for what Redis does; this is a fault of its own, before or
-                # after the run: the answer comes from a run here either way.
-                result = run_here()
-        with slot.lock:
-            if slot.run is run:
-                slot.run = None
-            return self._store(slot, result, errors[0] if errors else None)
+        try:
+            return self.shared_cache.produce(
+                slot.check.label,
+                run_here,
+                lambda result: slot.success_ttl if result.passed else slot.failed_ttl,
+                run.deadline,
+                critical=slot.check.critical,
+            )
+        except BaseException:  # noqa: BLE001 - logged; the cache must never decide the answer
+            logger.exception("the shared health cache failed on %r; running it here", slot.check.label)
+            # produce() never raises for what Redis does; this is a fault of its own, before or
+            # after the run: the answer comes from a run here either way.
+            return run_here()
+
+    def _finish(
+        self, slot: _Slot, run: _Run, result: CheckResult, error: BaseException | None = None
+    ) -> CheckResult:
+        """Keep ``result`` as the run's and the check's latest, wake the run's waiters; return it as kept."""
+        run.result = result  # what waiters get should storing it fail
+        try:
+            with slot.lock:
+                if slot.run is run:
+                    slot.run = None
+                run.result = result = self._store(slot, result, error)
+        finally:
+            run.finished.release()
+        return result
 
     def _wait(self, slot: _Slot, run: _Run) -> CheckResult:
-        try:
-            return run.future.result(timeout=max(0.0, run.deadline - time.monotonic()))
-        except concurrent.futures.TimeoutError:
-            pass
+        """``run``'s result, or past its deadline a timed-out failure (kept if the run is still going)."""
+        remaining = run.deadline - time.monotonic()
+        if run.finished.acquire(True, remaining) if remaining > 0 else run.finished.acquire(False):
+            run.finished.release()
+            result = run.result
+            assert result is not None  # set before finished is released
+            return result
         with slot.lock:
             if run.timeout_result is None:
                 run.timeout_result = timed_out(slot.check, slot.timeout)
-                if not run.future.done():
+                if run.result is None:
                     run.timeout_result = self._store(slot, run.timeout_result)
             return run.timeout_result
 
@@ -401,15 +520,10 @@ class HealthEngine:
         if result.passed:
             slot.last_success = result.timestamp
         ttl = slot.success_ttl if result.passed else slot.failed_ttl
-        result = dataclasses.replace(
-            result,
-            status_since=slot.status_since,
-            ttl=ttl,
-            last_success=slot.last_success,
-            status_changes=slot.status_changes,
+        result, slot.cached_result = kept_results(
+            result, slot.status_since, ttl, slot.last_success, slot.status_changes
         )
         slot.result = result
-        slot.cached_result = dataclasses.replace(result, cached=True)
         # A result shared by another process is already some seconds old.
         age = max(0.0, (utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
         slot.stored_at = _clock()

@@ -17,13 +17,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from ..log import logger
+
 __all__ = ["IDLE_SECONDS", "DaemonPool"]
 
 #: Seconds an idle worker waits for a task before it ends (above the default TTLs, so that a
 #: steadily probed engine keeps its workers).
 IDLE_SECONDS = 60.0
 
-_Task = tuple[Future[Any], Callable[[], Any]] | None  # None: end the worker that takes it
+#: A function and where its outcome goes (``None``: nowhere); ``None``: end the worker that takes it.
+_Task = tuple[Future[Any] | None, Callable[[], Any]] | None
 
 
 class DaemonPool:
@@ -62,8 +65,21 @@ class DaemonPool:
         server gets its answer); the worker it takes ends when the task is done.
         """
         future: Future[Any] = Future()
+        self._put((future, function))
+        return future
+
+    def start(self, function: Callable[[], Any]) -> None:
+        """Run ``function()`` on a worker, for its effects: what it returns or raises is dropped.
+
+        Cheaper than :meth:`submit` for a function that hands its outcome
+        over itself: the worker, once done, has no future to settle before it
+        waits again, which is time the GIL is not free for whoever was woken.
+        """
+        self._put((None, function))
+
+    def _put(self, task: _Task) -> None:
         with self._lock:
-            self._tasks.put((future, function))
+            self._tasks.put(task)
             if self._idle:
                 self._idle -= 1  # that worker will take this task
             elif self._threads < self.max_workers:
@@ -71,7 +87,6 @@ class DaemonPool:
                 self._started += 1
                 name = f"{self._name}-{self._started}"
                 threading.Thread(target=self._work, name=name, daemon=True).start()
-        return future
 
     def shutdown(self) -> None:
         """End every idle worker now, and each busy one when its task is done."""
@@ -102,7 +117,12 @@ class DaemonPool:
                     self._threads -= 1
                 return
             future, function = task
-            if future.set_running_or_notify_cancel():
+            if future is None:
+                try:
+                    function()
+                except BaseException:  # noqa: BLE001 - logged: start() has nobody to hand it to
+                    logger.exception("a task on a worker thread of %s failed", self._name)
+            elif future.set_running_or_notify_cancel():
                 try:
                     result = function()
                 except BaseException as error:  # noqa: BLE001 - delivered to whoever waits on the future
