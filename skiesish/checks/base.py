@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from ..scrubbing import scrub_text
 
 __all__ = [
     "DEFAULT_SOCKET_TIMEOUT",
+    "Lazy",
     "bounded_by",
     "build_check",
     "check_timeout",
@@ -106,3 +108,25 @@ def bounded_by(*timeouts: float, host: str | None) -> Callable[[float], bool]:
         return not is_looked_up and longest < seconds
 
     return runs_within
+
+
+class Lazy:
+    """A client (or backend) built on first use, once, however many threads ask; closed on request."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._factory()
+        return self._value
+
+    def close(self) -> None:
+        with self._lock:
+            value, self._value = self._value, None
+        if value is not None:
+            value.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
 import time
 import urllib.parse
 from typing import Any
@@ -16,6 +15,7 @@ from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
 from .base import (
     DEFAULT_SOCKET_TIMEOUT,
+    Lazy,
     bounded_by,
     build_check,
     check_timeout,
@@ -92,7 +92,7 @@ def sql(
     import_driver(details.dialect)  # a missing extra fails now, at build time
     # One connection, lent to whichever thread runs the check: runs of one check never overlap
     # (the engine's single-flight), and a connection per thread would be one per server thread.
-    holder = _Lazy(lambda: Database(details, read_timeout=seconds, per_thread=False))
+    holder = Lazy(lambda: Database(details, read_timeout=seconds, per_thread=False))
 
     def database_answers() -> tuple[bool, str]:
         started = time.perf_counter()
@@ -144,7 +144,7 @@ def redis(
     no_retry = import_extra("redis.retry", "redis", "checks.redis()").Retry(
         import_extra("redis.backoff", "redis", "checks.redis()").NoBackoff(), 0
     )
-    holder = _Lazy(
+    holder = Lazy(
         lambda: redis_module.Redis.from_url(
             str(url), socket_connect_timeout=seconds, socket_timeout=seconds, retry=no_retry
         )
@@ -209,25 +209,3 @@ def amqp(
 
     where = default_name("amqp", parts.hostname, parts.port or 5672, parts.path or "/")
     return build_check(broker_accepts, name or where, check_options)
-
-
-class _Lazy:
-    """Build a client on first use, once, however many threads ask; close it on request."""
-
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._factory()
-        return self._value
-
-    def close(self) -> None:
-        with self._lock:
-            value, self._value = self._value, None
-        if value is not None:
-            value.close()

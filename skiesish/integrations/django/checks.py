@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from django.core.mail import get_connection  # type: ignore[import-untyped]
 from django.db import DEFAULT_DB_ALIAS, connections  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
-from ...checks.base import DEFAULT_SOCKET_TIMEOUT, build_check, latency
+from ...checks.base import DEFAULT_SOCKET_TIMEOUT, Lazy, build_check, latency
 from ...exceptions import ConfigurationError, HealthError
 from ...health import Check
 from ._connections import closes_connections
@@ -152,7 +151,7 @@ def cache(alias: Alias = None, *, name: str | None = None, **check_options: Any)
 
 
 def _set_get_delete(alias: str) -> Callable[[], tuple[bool, str]]:
-    holder = _Backend(lambda: _new_cache(alias))
+    holder = Lazy(lambda: _new_cache(alias))
 
     def cache_answers() -> tuple[bool, str]:
         backend = holder.get()
@@ -311,24 +310,3 @@ BY_NAME: dict[str, Callable[..., Check | list[Check]]] = {
     "migrations": migrations,
     "system_checks": system_checks,
 }
-
-
-class _Backend:
-    """Make a backend on first use, once however many threads ask; close it on request."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self._factory = factory
-        self._value: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        with self._lock:
-            if self._value is None:
-                self._value = self._factory()
-            return self._value
-
-    def close(self) -> None:
-        with self._lock:
-            value, self._value = self._value, None
-        if value is not None:
-            value.close()
