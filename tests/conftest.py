@@ -7,6 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -170,3 +173,45 @@ def skiesish_command(
         timeout=timeout,
         env=environment,
     )
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    """GET ``url``; return (status, body) whatever the status."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that the OS gave out a moment ago."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = 30) -> None:
+    """Poll ``condition`` until it holds; a hang guard, not a speed target."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds} s")
+        time.sleep(0.02)
+
+
+def poll_until(url: str, status: int, what: str, seconds: float = 30) -> bytes:
+    """GET ``url`` until it answers ``status``, and return that body; a hang guard, not a speed target."""
+    answers: list[tuple[int, bytes]] = []
+    wait_until(
+        lambda: answers.append(http_get(url)) or answers[-1][0] == status,
+        f"{what}: {url} answering {status}",
+        seconds,
+    )
+    return answers[-1][1]

@@ -12,13 +12,12 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import types
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_ports, poll_until, wait_until
+from conftest import http_get as get
 
 import skiesish
 from skiesish import ConfigurationError
@@ -82,37 +81,6 @@ from skiesish.integrations.gunicorn import probe_listener
 
 probe_listener({listen!r}, {probes!r}, stall_after={stall_after}, drain={drain}).install(globals())
 """
-
-
-def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    """GET ``url``; return (status, body) whatever the status."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 that the OS gave out a moment ago."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def wait_until(condition, what: str, seconds: float = 30) -> None:
-    """Poll ``condition`` until it holds; a hang guard, not a speed target."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {seconds} s")
-        time.sleep(0.05)
 
 
 class Gunicorn:
@@ -222,13 +190,6 @@ def gunicorn(tmp_path):
         server.kill()
 
 
-def wait_for_status(url: str, status: int) -> bytes:
-    """GET ``url`` until it answers ``status``; return that answer's body."""
-    answers: list[tuple[int, bytes]] = []
-    wait_until(lambda: answers.append(get(url)) or answers[-1][0] == status, f"{url} answering {status}")
-    return answers[-1][1]
-
-
 def worker_pool(answer: dict) -> dict:
     """The ``worker_pool`` entry of a health+json answer."""
     [entry] = [entry for entries in answer["checks"].values() for entry in entries]
@@ -259,11 +220,11 @@ def test_wedged_sync_workers_fail_liveness_and_readiness_until_released(gunicorn
     server = gunicorn(workers=2, stall_after=2)
     server.wait_for_probes()
     pinned = server.pin_workers(2)
-    wait_for_status(server.probe + "/livez", 500)
+    poll_until(server.probe + "/livez", 500, "the probe")
     wedged_readiness = get(server.probe + "/readyz")[0]
     server.release()
     answers = [future.result(timeout=90) for future in pinned]
-    wait_for_status(server.probe + "/livez", 200)
+    poll_until(server.probe + "/livez", 200, "the probe")
     assert wedged_readiness == 500
     assert get(server.probe + "/readyz")[0] == 200
     assert [status for status, _ in answers] == [200, 200]
@@ -280,10 +241,10 @@ def test_a_wedged_gthread_worker_fails_liveness_until_released(gunicorn):
     )
     server.wait_for_probes()
     pinned = server.pin_workers(2)
-    wedged = json.loads(wait_for_status(server.probe + "/livez", 500))
+    wedged = json.loads(poll_until(server.probe + "/livez", 500, "the probe"))
     server.release()
     answers = [future.result(timeout=90) for future in pinned]
-    healthy = json.loads(wait_for_status(server.probe + "/livez", 200))
+    healthy = json.loads(poll_until(server.probe + "/livez", 200, "the probe"))
     assert [status for status, _ in answers] == [200, 200]
     assert worker_pool(wedged)["status"] == "fail"
     assert worker_pool(wedged)["output"].startswith("stalled:")
@@ -349,7 +310,7 @@ def test_sigterm_fails_readiness_while_liveness_passes_until_a_second_signal(gun
     server.wait_for_probes()
     assert get(server.probe + "/readyz")[0] == 200
     server.process.send_signal(signal.SIGTERM)
-    wait_for_status(server.probe + "/readyz", 500)
+    poll_until(server.probe + "/readyz", 500, "the probe")
     liveness = get(server.probe + "/livez")[0]
     main = get(server.main + "/")[0]
     still_running = server.process.poll() is None

@@ -8,38 +8,19 @@ import logging
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
+from conftest import http_get as get
+from conftest import wait_until
 
 import skiesish
 from skiesish import ConfigurationError, EventLoopWatch, ProbeListener, ThreadPoolWatch, WorkerWatch
 from skiesish.probe_listener import accepting, builtin_probes, start_probe_listener
 
 
-def get(url: str) -> tuple[int, bytes]:
-    """GET ``url``; return (status, body) whatever the status."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
 def go_quiet(watch: ThreadPoolWatch, seconds: float = 100.0) -> None:
     """Make the watch's last progress ``seconds`` older, as if that long had passed without any."""
     watch._last_progress -= seconds
-
-
-def wait_until(condition, what: str, seconds: float = 20.0) -> None:
-    """Poll ``condition`` until it holds; a hang guard, not a speed target."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {seconds} s")
-        time.sleep(0.02)
 
 
 def detailed_probes() -> skiesish.contexts.WSGIContext:

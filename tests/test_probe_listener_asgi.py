@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_ports, http_get, poll_until
 
 import skiesish
 
@@ -47,32 +44,7 @@ app = skiesish.with_probe_listener(raw, "127.0.0.1:" + os.environ["PROBE_PORT"],
 
 def get(url: str, timeout: float = 10) -> int:
     """GET ``url``; return its status whatever it is."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def poll_until(url: str, status: int, what: str, seconds: float = 30) -> None:
-    """GET ``url`` every 50 ms until it answers ``status``; a hang guard, not a speed target."""
-    deadline = time.monotonic() + seconds
-    while get(url) != status:
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: {url} did not answer {status} within {seconds} s")
-        time.sleep(0.05)
+    return http_get(url, timeout)[0]
 
 
 @pytest.fixture

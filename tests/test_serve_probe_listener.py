@@ -11,12 +11,11 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, skiesish_command
+from conftest import ROOT, free_ports, poll_until, skiesish_command
+from conftest import http_get as get
 
 APP = '''
 import os, time
@@ -42,37 +41,6 @@ def not_skiesish(environ, start_response):
     start_response("200 OK", [("Content-Length", "0")])
     return []
 '''
-
-
-def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    """GET ``url``; return (status, body) whatever the status."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def poll_until(url: str, status: int, what: str, seconds: float = 30) -> None:
-    """GET ``url`` every 50 ms until it answers ``status``; a hang guard, not a speed target."""
-    deadline = time.monotonic() + seconds
-    while get(url)[0] != status:
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: {url} did not answer {status} within {seconds} s")
-        time.sleep(0.05)
 
 
 class Served:
