@@ -7,7 +7,10 @@ import os
 import urllib.parse
 from collections.abc import Callable
 
+import psycopg
+import pymysql
 import pytest
+import redis
 from conftest import require_server
 from faultproxy import FaultProxy
 
@@ -48,3 +51,59 @@ def server_named(name: str, request: pytest.FixtureRequest) -> Server:
     parts = urllib.parse.urlsplit(url)
     require_server(name, parts.hostname or "", parts.port or 0)
     return Server(name, url, skiesish.checks.redis if name == "redis" else skiesish.checks.amqp, False)
+
+
+# -- the server's view of a test's connections -------------------------------------
+
+
+def _client_ports(addresses: list[str]) -> list[int]:
+    return [int(address.rsplit(":", 1)[1]) for address in addresses if ":" in address]
+
+
+def postgres_connections(url: str, ports: frozenset[int]) -> int:
+    """Rows of pg_stat_activity whose client port is one of ``ports`` (a proxy's upstream sockets)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", (sorted(ports),)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mariadb_connections(url: str, ports: frozenset[int]) -> int:
+    """Threads of the process list whose client port is one of ``ports``.
+
+    ``Threads_connected`` counts every client of the server; the process list
+    tells ours apart.
+    """
+    parts = urllib.parse.urlsplit(url)
+    connection = pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT HOST FROM information_schema.PROCESSLIST")
+            hosts = [str(row[0]) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+    return sum(port in ports for port in _client_ports(hosts))
+
+
+def redis_connections(url: str, ports: frozenset[int]) -> int:
+    """Lines of CLIENT LIST whose client port is one of ``ports``."""
+    client = redis.Redis.from_url(url)
+    try:
+        addresses = [str(entry["addr"]) for entry in client.client_list()]
+    finally:
+        client.close()
+    return sum(port in ports for port in _client_ports(addresses))
+
+
+#: Server name -> how many connections it holds from some client ports.
+SERVER_CONNECTIONS: dict[str, Callable[[str, frozenset[int]], int]] = {
+    "postgresql": postgres_connections,
+    "mariadb": mariadb_connections,
+    "redis": redis_connections,
+}

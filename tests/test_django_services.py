@@ -16,7 +16,6 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg
 import pymysql
 import pytest
 import redis
@@ -24,7 +23,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
 from faultproxy import FaultProxy
-from servers import Server, server_named
+from servers import SERVER_CONNECTIONS, Server, redis_connections, server_named
 
 from skiesish.integrations.django import checks
 
@@ -39,49 +38,6 @@ ENGINES = {"postgresql": "django.db.backends.postgresql", "mariadb": "django.db.
 NO_CACHING = {"live": [], "startup": [], "success_ttl": None, "failed_ttl": None}
 
 pytestmark = pytest.mark.services
-
-
-def postgres_connections(url: str, ports: frozenset[int]) -> int:
-    """Rows of pg_stat_activity whose client port is one of ``ports``."""
-    with psycopg.connect(url, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", (sorted(ports),)
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def mariadb_connections(url: str, ports: frozenset[int]) -> int:
-    """Threads of SHOW PROCESSLIST whose client port is one of ``ports``."""
-    parts = urllib.parse.urlsplit(url)
-    connection = pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW PROCESSLIST")
-            hosts = [str(row[2]) for row in cursor.fetchall()]
-    finally:
-        connection.close()
-    return sum(int(host.rsplit(":", 1)[1]) in ports for host in hosts if ":" in host)
-
-
-def redis_connections(url: str, ports: frozenset[int]) -> int:
-    """Lines of CLIENT LIST whose client port is one of ``ports``."""
-    client = redis.Redis.from_url(url)
-    try:
-        return sum(int(str(entry["addr"]).rsplit(":", 1)[1]) in ports for entry in client.client_list())
-    finally:
-        client.close()
-
-
-COUNTS: dict[str, Callable[[str, frozenset[int]], int]] = {
-    "postgresql": postgres_connections,
-    "mariadb": mariadb_connections,
-    "redis": redis_connections,
-}
 
 
 def settled(condition: Callable[[], bool]) -> bool:
@@ -140,7 +96,7 @@ def proxied_database(
 def test_a_thousand_uncached_probes_hold_at_most_one_server_connection(name, max_age, proxied_database):
     """1,000 probes without caching never hold more than the check's one connection on the server."""
     server, proxy = proxied_database(name, CONN_MAX_AGE=max_age, CONN_HEALTH_CHECKS=True)
-    client, count = Client(), COUNTS[name]
+    client, count = Client(), SERVER_CONNECTIONS[name]
     statuses, held = set(), []
     for done in range(1, PROBES + 1):
         statuses.add(probe(client))
@@ -180,9 +136,9 @@ def test_closing_the_application_closes_the_check_connection(proxied_database, s
     """With CONN_MAX_AGE 60 the kept connection is closed when the application is rebuilt or closed."""
     server, proxy = proxied_database("postgresql", CONN_MAX_AGE=60)
     assert probe(Client()) == 200
-    assert COUNTS["postgresql"](server.url, proxy.upstream_ports()) == 1
+    assert SERVER_CONNECTIONS["postgresql"](server.url, proxy.upstream_ports()) == 1
     settings.SKIESISH = {**NO_CACHING, "ready": []}  # a setting changed: the application is rebuilt
-    assert settled(lambda: COUNTS["postgresql"](server.url, proxy.upstream_ports()) == 0)
+    assert settled(lambda: SERVER_CONNECTIONS["postgresql"](server.url, proxy.upstream_ports()) == 0)
 
 
 # -- Redis, through Django's own cache backend ------------------------------------------

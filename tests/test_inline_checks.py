@@ -15,18 +15,14 @@ import dataclasses
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
-import redis as redis_driver
 from conftest import REDIS_URL
 from faultproxy import FaultProxy
-from servers import Server, server_named
+from servers import SERVER_CONNECTIONS, server_named
 
 from skiesish import Check, checks
 from skiesish.backends import ConnectionDetails, Database
@@ -424,49 +420,6 @@ def test_a_blackholed_server_fails_the_inline_run_at_the_checks_own_timeout(
 # -- connections ----------------------------------------------------------------------
 
 
-def _ports(addresses: list[str]) -> list[int]:
-    return [int(address.rsplit(":", 1)[1]) for address in addresses if ":" in address]
-
-
-def postgres_connections(server: Server, ports: frozenset[int]) -> int:
-    """Rows of pg_stat_activity whose client port is one of ``ports``."""
-    with psycopg.connect(server.url, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", (sorted(ports),)
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def mariadb_connections(server: Server, ports: frozenset[int]) -> int:
-    """Threads of MariaDB's process list whose client port is one of ``ports``."""
-    parts = urllib.parse.urlsplit(server.url)
-    connection = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username or "root")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT HOST FROM information_schema.PROCESSLIST")
-            hosts = [str(row[0]) for row in cursor.fetchall()]
-    finally:
-        connection.close()
-    return sum(port in ports for port in _ports(hosts))
-
-
-def redis_connections(server: Server, ports: frozenset[int]) -> int:
-    """Lines of CLIENT LIST whose client port is one of ``ports``."""
-    client = redis_driver.Redis.from_url(server.url)
-    try:
-        addresses = [str(entry["addr"]) for entry in client.client_list()]
-    finally:
-        client.close()
-    return sum(port in ports for port in _ports(addresses))
-
-
-SERVER_CONNECTIONS: dict[str, Callable[[Server, frozenset[int]], int]] = {
-    "postgresql": postgres_connections,
-    "mariadb": mariadb_connections,
-    "redis": redis_connections,
-}
-
-
 @pytest.mark.parametrize("name", SERVERS)
 def test_many_request_threads_hold_one_server_connection_per_check(
     name: str,
@@ -497,7 +450,7 @@ def test_many_request_threads_hold_one_server_connection_per_check(
         asker.start()
     turns[0].set()
     assert wait_until(lambda: len(passed) == 2 * ASKERS * PROBES)
-    held = SERVER_CONNECTIONS[name](server, proxy.upstream_ports())
+    held = SERVER_CONNECTIONS[name](server.url, proxy.upstream_ports())
     counted.set()
     for asker in askers:
         asker.join(HANG_GUARD)

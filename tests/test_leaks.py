@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
-import redis
 from faultproxy import FaultProxy
-from servers import Server, server_named
+from servers import SERVER_CONNECTIONS, Server, server_named
 
 import skiesish
 from skiesish.contexts import TestContext
@@ -80,60 +76,6 @@ def within(left: tuple[int, ...], right: tuple[int, ...]) -> bool:
 # -- the server's view of our connections ----------------------------------------
 
 
-def _client_ports(addresses: list[str]) -> list[int]:
-    return [int(address.rsplit(":", 1)[1]) for address in addresses if ":" in address]
-
-
-def postgres_connections(url: str, ports: frozenset[int]) -> int:
-    """Rows of pg_stat_activity for the test database whose client port is one of ``ports``."""
-    database = urllib.parse.urlsplit(url).path.lstrip("/")
-    with psycopg.connect(url, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND client_port = ANY(%s)",
-            (database, sorted(ports)),
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def mariadb_connections(url: str, ports: frozenset[int]) -> int:
-    """Threads in MariaDB's process list whose client port is one of ``ports``.
-
-    ``Threads_connected`` counts every client of the server; the process list
-    tells ours apart.
-    """
-    parts = urllib.parse.urlsplit(url)
-    connection = pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT HOST FROM information_schema.PROCESSLIST")
-            hosts = [str(row[0]) for row in cursor.fetchall()]
-    finally:
-        connection.close()
-    return sum(port in ports for port in _client_ports(hosts))
-
-
-def redis_connections(url: str, ports: frozenset[int]) -> int:
-    """Lines of CLIENT LIST whose client port is one of ``ports``."""
-    client = redis.Redis.from_url(url)
-    try:
-        addresses = [str(entry["addr"]) for entry in client.client_list()]
-    finally:
-        client.close()
-    return sum(port in ports for port in _client_ports(addresses))
-
-
-SERVER_COUNTS: dict[str, Callable[[str, frozenset[int]], int]] = {
-    "postgresql": postgres_connections,
-    "mariadb": mariadb_connections,
-    "redis": redis_connections,
-}
-
-
 def probed_through_proxy(
     name: str,
     request: pytest.FixtureRequest,
@@ -166,7 +108,7 @@ def test_probes_hold_a_bounded_number_of_server_connections(
 ) -> None:
     """1,000 probes without caching never hold more than a few connections on the server."""
     target, proxy, context = probed_through_proxy(name, request, fault_proxy, health)
-    count = SERVER_COUNTS[name]
+    count = SERVER_CONNECTIONS[name]
     statuses: set[int] = set()
     held = []
     for done in range(1, PROBES + 1):
@@ -188,7 +130,7 @@ def test_closing_the_application_releases_its_server_connections(
     """Once the application is closed, the server holds none of the connections its probes opened."""
     target, proxy, context = probed_through_proxy(name, request, fault_proxy, health)
     assert {status(context) for _ in range(SAMPLE_EVERY)} == {200}
-    count = SERVER_COUNTS[name]
+    count = SERVER_CONNECTIONS[name]
     assert count(target.url, proxy.upstream_ports()) > 0
     context.close()
     assert settled(lambda: count(target.url, proxy.upstream_ports()) == 0)
