@@ -13,7 +13,7 @@ itself and loads nothing but the standard library.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing would slow every probe's start
 
@@ -78,10 +78,14 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    # __import__ rather than importlib.import_module: importing importlib (and the warnings
+    # module it loads) would add about a twentieth to every `skiesish check --url`.
     if name in _NAMES:
-        value = getattr(importlib.import_module(_NAMES[name]), name)
+        __import__(_NAMES[name])
+        value = getattr(sys.modules[_NAMES[name]], name)
     elif name in _SUBMODULES:
-        value = importlib.import_module(f"skiesish.{name}")
+        __import__(f"skiesish.{name}")
+        value = sys.modules[f"skiesish.{name}"]
     else:
         raise AttributeError(f"module 'skiesish' has no attribute {name!r}")
     globals()[name] = value
