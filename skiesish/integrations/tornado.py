@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, Protocol
 
 from ..exceptions import MissingExtraError
@@ -80,15 +80,32 @@ class TornadoHandler(tornado.web.RequestHandler):
                 f"{self.checker!r:.80}"
             )
 
-    async def get(self, *args: str, **kwargs: str) -> None:
-        """Run the checker off the event loop and answer with what it returns."""
+    def get(self, *args: str, **kwargs: str) -> Awaitable[None] | None:
+        """Answer with what the checker returns, run off the event loop unless it is answered fresh.
+
+        A plain method rather than a coroutine: when the checker answers from
+        fresh results (``run_if_fresh``), the answer is written at once and
+        Tornado has no coroutine to create and await; otherwise it gets one
+        that runs the checker on a worker thread.
+        """
         run_if_fresh = getattr(self.checker, "run_if_fresh", None)  # skiesish's HealthCheck has it
         answer: tuple[CheckerBody, int, CheckerHeaders] | None = (
             run_if_fresh(*args, **kwargs) if callable(run_if_fresh) else None
         )
         if answer is None:
-            run = functools.partial(self.checker.run, *args, **kwargs)
-            answer = await IOLoop.current().run_in_executor(None, run)
+            return self._run_off_loop(args, kwargs)
+        self._write_answer(answer)
+        return None
+
+    def head(self, *args: str, **kwargs: str) -> Awaitable[None] | None:
+        """Answer as ``GET`` does, without the body (Tornado keeps ``Content-Length``)."""
+        return self.get(*args, **kwargs)
+
+    async def _run_off_loop(self, args: tuple[str, ...], kwargs: dict[str, str]) -> None:
+        run = functools.partial(self.checker.run, *args, **kwargs)
+        self._write_answer(await IOLoop.current().run_in_executor(None, run))
+
+    def _write_answer(self, answer: tuple[CheckerBody, int, CheckerHeaders]) -> None:
         body, status_code, headers = answer
         if isinstance(body, Mapping):
             # As py-healthcheck's handler (through Tornado's write) and Flask do; the checker's
@@ -106,10 +123,6 @@ class TornadoHandler(tornado.web.RequestHandler):
             self.set_header(name, value)
         if status_code not in NO_BODY_STATUSES:
             self.write(body)
-
-    async def head(self, *args: str, **kwargs: str) -> None:
-        """Answer as ``GET`` does, without the body (Tornado keeps ``Content-Length``)."""
-        await self.get(*args, **kwargs)
 
     def compute_etag(self) -> None:
         """No ETag: a health answer is never 304'd against an earlier one."""
