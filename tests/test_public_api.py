@@ -78,4 +78,17 @@ def test_every_exported_name_exists_and_is_documented():
 
 def test_check_names():
     """skiesish.checks exports the ready-made checks."""
-    assert sorted(skiesish.checks.__all__) == ["amqp", "disk", "http", "memory", "redis", "sql", "tcp"]
+    assert sorted(skiesish.checks.__all__) == [
+        "amqp",
+        "disk",
+        "dns",
+        "http",
+        "memory",
+        "mqtt",
+        "nats",
+        "redis",
+        "smtp",
+        "sql",
+        "tcp",
+        "tls_certificate",
+    ]

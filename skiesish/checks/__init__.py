@@ -1,4 +1,4 @@
-"""Ready-made checks for real dependencies: SQL, Redis, AMQP, HTTP, TCP, disk and memory.
+"""Ready-made checks: SQL, Redis, AMQP, MQTT, NATS, SMTP, DNS, TLS certificates, HTTP, TCP, disk, memory.
 
 Each function returns a :class:`skiesish.Check` to put in a HealthCheck's
 ``checks``. Each one exercises its dependency for real, honours a timeout at
@@ -15,8 +15,26 @@ Example:
     ... ]})
 """
 
+from .certificates import tls_certificate
+from .mail import smtp
+from .mqtt_broker import mqtt
+from .naming import dns
+from .nats_server import nats
 from .network import http, tcp
 from .services import amqp, redis, sql
 from .system import disk, memory
 
-__all__ = ["amqp", "disk", "http", "memory", "redis", "sql", "tcp"]
+__all__ = [
+    "amqp",
+    "disk",
+    "dns",
+    "http",
+    "memory",
+    "mqtt",
+    "nats",
+    "redis",
+    "smtp",
+    "sql",
+    "tcp",
+    "tls_certificate",
+]

@@ -5,25 +5,29 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ..durations import MAX_TIMEOUT, seconds
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, HealthError
 from ..extras import import_extra
 from ..health import Check
 from ..scrubbing import scrub_text
 
 __all__ = [
     "DEFAULT_SOCKET_TIMEOUT",
+    "Deadline",
     "Lazy",
     "bounded_by",
     "build_check",
     "check_timeout",
+    "counted",
     "default_name",
     "import_extra",
     "is_ip_address",
     "latency",
+    "network_url",
 ]
 
 #: Seconds a ready-made check waits on a socket (connect, and each read) by default.
@@ -51,6 +55,30 @@ def default_name(kind: str, host: str | None, port: int | None, path: str = "") 
     name = f"{kind}:{where}" + (f":{port}" if port else "")
     with_path = name + (path if not path or path.startswith("/") else "/" + path)
     return with_path if scrub_text(with_path) == with_path else name
+
+
+def network_url(url: Any, schemes: Collection[str]) -> urllib.parse.SplitResult | None:
+    """``url`` split, if it is a string with one of ``schemes``, a host and a readable port; else ``None``.
+
+    Example:
+        >>> network_url("nats://127.0.0.1:4222", {"nats"}).port
+        4222
+        >>> network_url("nats://127.0.0.1:99999", {"nats"}) is None
+        True
+    """
+    if not isinstance(url, str):
+        return None
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError when the port is not a number from 0 to 65535
+    except ValueError:
+        return None
+    return parts if parts.scheme in schemes and parts.hostname else None
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless ``count`` is 1: ``counted(3, "message")`` is ``'3 messages'``."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def latency(started: float) -> str:
@@ -130,3 +158,28 @@ class Lazy:
             value, self._value = self._value, None
         if value is not None:
             value.close()
+
+
+class Deadline:
+    """One budget of seconds shared by every step of one run of a check.
+
+    A check that waits several times (connect, handshake, each reply) hands
+    each step what is left, so that the whole run, not only each step, ends
+    within ``seconds``.
+
+    Example:
+        >>> deadline = Deadline(2.0)
+        >>> 0 < deadline.left("connecting") <= 2.0
+        True
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def left(self, step: str) -> float:
+        """The seconds left for ``step``; raise ``HealthError`` naming it when none are."""
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise HealthError(f"timed out after {self.seconds:g} s {step}")
+        return left

@@ -19,6 +19,7 @@ from .base import (
     bounded_by,
     build_check,
     check_timeout,
+    counted,
     default_name,
     import_extra,
     latency,
@@ -169,22 +170,52 @@ def redis(
     return build_check(redis_answers, name or where, check_options)
 
 
+def _count(key: str, value: Any, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"amqp(): {key} must be an int >= 0{' or None' if allow_none else ''}, got {value!r}"
+        )
+    return value
+
+
 def amqp(
-    url: str, timeout: float = DEFAULT_SOCKET_TIMEOUT, name: str | None = None, **check_options: Any
+    url: str,
+    timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    name: str | None = None,
+    queue: str | None = None,
+    min_consumers: int = 1,
+    max_messages: int | None = None,
+    **check_options: Any,
 ) -> Check:
     """Open and close a connection to the AMQP 0-9-1 broker at ``url`` (RabbitMQ), with pika.
 
     Each probe opens a fresh connection, which is what proves the broker
     accepts clients, and closes it; ``timeout`` bounds every step.
 
+    With ``queue``, the probe also declares that queue passively (which
+    creates nothing) to read its counts, and fails when the queue does not
+    exist, has fewer than ``min_consumers`` consumers, or holds more than
+    ``max_messages`` messages ready for delivery (``None``: any number);
+    the output says both counts. ``min_consumers`` and ``max_messages`` need
+    ``queue``.
+
     Example:
         >>> amqp("amqp://guest:guest@127.0.0.1:5672/%2F")
+        >>> amqp("amqp://monitor:secret@mq:5672/orders", queue="invoices", min_consumers=2, max_messages=1000)
     """
     pika = import_extra("pika", "amqp", "checks.amqp()")
     seconds = check_timeout("amqp", timeout)
     parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("amqp", "amqps") or not parts.hostname:
         raise ConfigurationError(f"amqp(): url must be amqp://user:password@host:5672/vhost, got {url!r}")
+    if queue is not None and (not isinstance(queue, str) or not queue or len(queue.encode()) > 255):
+        raise ConfigurationError(f"amqp(): queue must be a queue name of 1 to 255 bytes, got {queue!r}")
+    least = _count("min_consumers", min_consumers)
+    most = _count("max_messages", max_messages, allow_none=True)
+    if queue is None and (min_consumers != 1 or max_messages is not None):
+        raise ConfigurationError("amqp(): min_consumers= and max_messages= need queue=, the queue to look at")
     parameters = pika.URLParameters(url)
     parameters.socket_timeout = seconds
     parameters.stack_timeout = seconds
@@ -203,9 +234,30 @@ def amqp(
         try:
             if not connection.is_open:
                 raise HealthError("the connection did not open")
+            found = "" if queue is None else _queue_counts(pika, connection, queue, least, most) + ", "
         finally:
             connection.close()
-        return True, f"connected in {latency(started)}"
+        return True, f"{found}connected in {latency(started)}"
 
-    where = default_name("amqp", parts.hostname, parts.port or 5672, parts.path or "/")
+    path = (parts.path or "/") + ("" if queue is None else "/" + urllib.parse.quote(queue, safe=""))
+    where = default_name("amqp", parts.hostname, parts.port or 5672, path)
     return build_check(broker_accepts, name or where, check_options)
+
+
+def _queue_counts(pika: Any, connection: Any, queue: str, least: int | None, most: int | None) -> str:
+    """Declare ``queue`` passively on ``connection``; judge and describe its consumers and messages."""
+    try:
+        declared = connection.channel().queue_declare(queue=queue, passive=True)
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code == 404:
+            raise HealthError(f"the queue {queue!r} does not exist") from None
+        raise HealthError(
+            f"cannot look at the queue {queue!r}: {error.reply_code} {error.reply_text}"
+        ) from None
+    consumers, messages = declared.method.consumer_count, declared.method.message_count
+    counts = f"{counted(consumers, 'consumer')}, {counted(messages, 'message')}"
+    if least is not None and consumers < least:
+        raise HealthError(f"the queue {queue!r} has {counts}; at least {counted(least, 'consumer')} required")
+    if most is not None and messages > most:
+        raise HealthError(f"the queue {queue!r} has {counts}; at most {counted(most, 'message')} allowed")
+    return counts
