@@ -1,5 +1,7 @@
 """Listening with waitress: addresses read as waitress reads them, and servers bound with plain errors.
 
+Also reads the address of a gRPC server to ask (:func:`grpc_target`).
+
 ``skiesish serve`` and the probe listener both listen through here, so a
 malformed address, a port in use or an address of another machine is said
 the same way, naming the option it came from.
@@ -11,7 +13,7 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["create_waitress_server", "listen_address"]
+__all__ = ["create_waitress_server", "grpc_target", "listen_address"]
 
 
 def listen_address(text: str, option: str = "--listen") -> str:
@@ -90,3 +92,22 @@ def create_waitress_server(
     if "connection_limit" in settings:
         server.adj.connection_limit = settings["connection_limit"] + len(socket_map)
     return server
+
+
+def grpc_target(target: Any, option: str) -> str:
+    """Check a gRPC target (``HOST:PORT``, ``[::1]:PORT``, or a URI like ``dns:///host:port``).
+
+    Raises:
+        ValueError: naming ``option``, with what was expected.
+    """
+    expected = f"{option} expects HOST:PORT (or a gRPC target URI such as dns:///host:443)"
+    if not isinstance(target, str) or not target or any(not "!" <= c <= "~" for c in target):
+        raise ValueError(f"{expected}; got {target!r}, which is empty or holds a space or control character")
+    if "://" in target or target.startswith(("unix:", "ipv4:", "ipv6:")):
+        return target
+    host, colon, port = target.rpartition(":")
+    if not colon or not host or not (port.isdigit() and 1 <= int(port) <= 65_535):
+        raise ValueError(f"{expected} with a port from 1 to 65535; got {target!r}")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise ValueError(f"{expected}; got {target!r}: put an IPv6 address in brackets")
+    return target

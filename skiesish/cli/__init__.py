@@ -1,7 +1,8 @@
 """The ``skiesish`` command.
 
 ``skiesish serve MODULE:ATTR`` runs an application under waitress;
-``skiesish check MODULE:ATTR`` and ``skiesish check --url URL`` probe one and
+``skiesish check MODULE:ATTR``, ``skiesish check --url URL`` and
+``skiesish check --grpc HOST:PORT`` probe one and
 exit 0 (healthy) or 1 (unhealthy), for Docker's ``HEALTHCHECK`` and
 Kubernetes exec probes. A mistake on the command line exits 2 with one
 sentence saying what was expected and what arrived.
@@ -70,7 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an in-process probe keeps its logs to errors
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         return check(
-            arguments.target, arguments.path, arguments.url, arguments.timeout, verbose=arguments.verbose
+            arguments.target,
+            arguments.path,
+            arguments.url,
+            arguments.timeout,
+            verbose=arguments.verbose,
+            grpc=arguments.grpc,
+            service=arguments.service,
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .serve import serve
@@ -87,4 +94,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         probe_listen=arguments.probe_listen,
         probes=arguments.probes,
         stall_after=arguments.stall_after,
+        grpc_listen=arguments.grpc_listen,
     )

@@ -20,11 +20,24 @@ DEFAULT_TIMEOUT = 5.0
 _QUICK_MAX_TIMEOUT = 600.0
 
 
-def check(target: str | None, path: str, url: str | None, timeout: float, *, verbose: bool = False) -> int:
+def check(
+    target: str | None,
+    path: str,
+    url: str | None,
+    timeout: float,
+    *,
+    verbose: bool = False,
+    grpc: str | None = None,
+    service: str = "",
+) -> int:
     """Probe once, print one summary line (and with ``verbose`` one per check); 0 healthy, 1 not.
 
-    ``url`` and ``timeout`` must have passed the command's validation (:func:`main`).
+    ``url``, ``grpc`` and ``timeout`` must have passed the command's validation (:func:`main`).
+    With ``grpc``, asks that server's ``grpc.health.v1.Health`` for ``service``;
+    2 when grpcio is not installed.
     """
+    if grpc is not None:
+        return _check_grpc(grpc, service, timeout)
     if url is not None:
         from ..probe_client import probe_url
 
@@ -52,6 +65,27 @@ def check(target: str | None, path: str, url: str | None, timeout: float, *, ver
     finally:
         close_application(application)
     return 0 if healthy else 1
+
+
+def _check_grpc(target: str, service: str, timeout: float) -> int:
+    """``check --grpc``: one health ``Check`` call; 0 when ``SERVING``, 1 otherwise, 2 without grpcio."""
+    from ..exceptions import MissingExtraError
+
+    try:
+        import grpc
+
+        from ..integrations.grpc.client import ask
+    except (ImportError, MissingExtraError) as error:
+        say(f"skiesish check --grpc: {error}", sys.stderr)
+        return 2
+    shown = f"service {service!r}" if service else "the whole server"
+    with grpc.insecure_channel(target) as channel:
+        answer = ask(channel, service, timeout)
+    verdict = "healthy" if answer.is_serving else "unhealthy"
+    detail = f" ({answer.detail})" if answer.detail else ""
+    took = f"{answer.milliseconds:.1f} ms"
+    say(f"{verdict}: gRPC health of {shown} at {target} -> {answer.status}{detail} in {took}")
+    return 0 if answer.is_serving else 1
 
 
 def _request(path: str) -> Any:
@@ -118,9 +152,19 @@ def add_check_parser(commands: Any) -> argparse.ArgumentParser:
         "--url", help="probe a running server over HTTP instead, e.g. http://127.0.0.1:9090/readyz"
     )
     check_parser.add_argument(
+        "--grpc",
+        metavar="HOST:PORT",
+        help="ask a running server's gRPC health service (grpc.health.v1) instead; exit 0 when SERVING",
+    )
+    check_parser.add_argument(
+        "--service",
+        metavar="NAME",
+        help='with --grpc, the health service to ask about (default: the whole server, "")',
+    )
+    check_parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        help=f"with --url, give up after this long in all (default {DEFAULT_TIMEOUT:g})",
+        help=f"with --url or --grpc, give up after this long in all (default {DEFAULT_TIMEOUT:g})",
     )
     return check_parser
 
@@ -130,8 +174,14 @@ def validate_check(arguments: argparse.Namespace) -> None:
     from ..durations import MAX_TIMEOUT
     from .arguments import seconds_option
 
-    if (arguments.target is None) == (arguments.url is None):
-        raise ValueError("check needs either MODULE:ATTR or --url URL")
+    given = [name for name in ("target", "url", "grpc") if getattr(arguments, name) is not None]
+    if len(given) != 1:
+        raise ValueError("check needs one of MODULE:ATTR, --url URL and --grpc HOST:PORT")
+    if arguments.service is not None and arguments.grpc is None:
+        raise ValueError("--service goes with --grpc, naming the gRPC health service to ask about")
+    if arguments.grpc is not None:
+        _validate_grpc_check(arguments)
+        return
     if arguments.url is None:
         if arguments.timeout is not None:
             raise ValueError("--timeout goes with --url; in process, each check's deadline bounds the run")
@@ -154,6 +204,24 @@ def validate_check(arguments: argparse.Namespace) -> None:
         parse_url(arguments.url)
     except ValueError as error:
         raise ValueError(f"--url: {error}") from None
+    timeout = str(DEFAULT_TIMEOUT) if arguments.timeout is None else arguments.timeout
+    arguments.timeout = seconds_option("--timeout", timeout, MAX_TIMEOUT)
+
+
+def _validate_grpc_check(arguments: argparse.Namespace) -> None:
+    """``check --grpc HOST:PORT [--service NAME] [--timeout S]``, in place."""
+    from ..durations import MAX_TIMEOUT
+    from ..serving import grpc_target
+    from .arguments import seconds_option
+
+    for option, value in (("--path", arguments.path), ("--verbose", arguments.verbose or None)):
+        if value is not None:
+            raise ValueError(f"{option} goes with MODULE:ATTR; with --grpc only the serving status is read")
+    arguments.grpc = grpc_target(arguments.grpc, "--grpc")
+    service = "" if arguments.service is None else arguments.service
+    if len(service) > 200 or not service.isprintable():
+        raise ValueError(f"--service expects a printable name of at most 200 characters, got {service!r:.80}")
+    arguments.service = service
     timeout = str(DEFAULT_TIMEOUT) if arguments.timeout is None else arguments.timeout
     arguments.timeout = seconds_option("--timeout", timeout, MAX_TIMEOUT)
 

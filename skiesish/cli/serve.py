@@ -15,6 +15,7 @@ from .output import say, scrub_line
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -56,6 +57,7 @@ def serve(
     probe_listen: str | None = None,
     probes: str | None = None,
     stall_after: float = DEFAULT_STALL_AFTER,
+    grpc_listen: str | None = None,
 ) -> int:
     """Serve the WSGI application ``target`` with waitress until SIGTERM or SIGINT.
 
@@ -71,6 +73,10 @@ def serve(
     built-in ones. Its liveness and readiness include the heartbeat of
     waitress's workers (``worker_pool``), failing after ``stall_after``
     seconds without progress while no worker is free.
+
+    With ``grpc_listen``, a plaintext gRPC server answers ``grpc.health.v1.Health``
+    there from the same application (docs/grpc.md); on the first signal every
+    gRPC service turns ``NOT_SERVING`` at once, and the gRPC server stops last.
 
     Returns:
         0 once stopped by a signal; 2 when the limit or the address cannot be had (said on stderr).
@@ -111,21 +117,54 @@ def serve(
             close_application(application)
             say(f"skiesish serve: error: {error}", sys.stderr)
             return 2
+    grpc_server = None
+    if grpc_listen is not None:
+        try:
+            grpc_server = _grpc_health_server(application, grpc_listen)
+        except ValueError as error:
+            server.close()
+            if listener is not None:
+                listener.close()
+            close_application(application)
+            say(f"skiesish serve: error: {error}", sys.stderr)
+            return 2
     try:
         states = [service_state_of(application), listener and listener.service_state]
-        _install_signal_handlers([state for state in states if state is not None], drain)
+        on_signal = [] if grpc_server is None else [grpc_server.enter_graceful_shutdown]
+        _install_signal_handlers([state for state in states if state is not None], drain, on_signal)
         if listener is not None:
             listener.start()
         server.print_listen("skiesish serving on http://{}:{}")
+        if grpc_server is not None:
+            say(f"skiesish serving gRPC health on {grpc_server.listen.rsplit(':', 1)[0]}:{grpc_server.port}")
         server.run()
     finally:
         server.close()
+        if grpc_server is not None:
+            grpc_server.stop()
         if listener is not None:
             listener.close()
             if probes is not None and listener.probes is not application:
                 close_application(listener.probes)
         close_application(application)
     return 0
+
+
+def _grpc_health_server(application: Any, listen: str) -> Any:
+    """A started gRPC health server answering from ``application``'s checks.
+
+    Raises:
+        ValueError: grpcio is missing, ``application`` is no HealthCheck or
+            probes context, or the address cannot be listened on.
+    """
+    from ..exceptions import ConfigurationError, MissingExtraError
+
+    try:
+        from ..integrations.grpc import start_health_server
+
+        return start_health_server(application, listen)
+    except (MissingExtraError, ConfigurationError) as error:
+        raise ValueError(f"--grpc-listen: {error}") from None
 
 
 def _probe_listener(server: Any, listen: str, probes: str | None, stall_after: float) -> Any:
@@ -205,8 +244,13 @@ def _raise_descriptor_limit(wanted: int) -> int:
     return target
 
 
-def _install_signal_handlers(states: list[Any], drain: float) -> None:
-    """Stop on SIGTERM or SIGINT, after ``drain`` seconds with readiness failing, if any ``states``."""
+def _install_signal_handlers(
+    states: list[Any], drain: float, on_signal: list[Callable[[], Any]] | None = None
+) -> None:
+    """Stop on SIGTERM or SIGINT, after ``drain`` seconds with readiness failing, if any ``states``.
+
+    ``on_signal`` are called on the first signal, after ``states`` start draining.
+    """
     import logging
     import signal
     import threading
@@ -218,6 +262,8 @@ def _install_signal_handlers(states: list[Any], drain: float) -> None:
         if states and not states[0].is_draining:
             for state in states:
                 state.start_draining()
+            for call in on_signal or ():
+                call()
             if drain > 0:
                 logger.info("received %s, answering for %g s more before shutting down", name, drain)
                 timer = threading.Timer(drain, os.kill, (os.getpid(), signal.SIGTERM))
@@ -300,6 +346,12 @@ def add_serve_parser(commands: Any) -> argparse.ArgumentParser:
         "/readyz and /startupz)",
     )
     serve_parser.add_argument(
+        "--grpc-listen",
+        metavar="HOST:PORT",
+        help="also answer gRPC health checks (grpc.health.v1: Check, Watch, List) here, in plaintext, "
+        "from the same checks; needs skiesish[grpc] (docs/grpc.md)",
+    )
+    serve_parser.add_argument(
         "--stall-after",
         metavar="SECONDS",
         help="liveness on --probe-listen fails after this long without a request started or finished "
@@ -324,6 +376,13 @@ def validate_serve(arguments: argparse.Namespace) -> None:
     )
     arguments.backlog = whole_number("--backlog", arguments.backlog, 1, MAX_BACKLOG)
     arguments.drain = seconds_option("--drain", arguments.drain, MAX_DRAIN, allow_zero=True)
+    if arguments.grpc_listen is not None:
+        arguments.grpc_listen = listen_address(arguments.grpc_listen, "--grpc-listen")
+        if arguments.grpc_listen == arguments.listen and not arguments.listen.endswith(":0"):
+            raise ValueError(
+                f"--grpc-listen must differ from --listen: both are {arguments.listen}, and gRPC needs a "
+                "port of its own"
+            )
     if arguments.probe_listen is None:
         for option, value in (("--probes", arguments.probes), ("--stall-after", arguments.stall_after)):
             if value is not None:
