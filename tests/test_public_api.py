@@ -82,6 +82,7 @@ def test_check_names():
         "amqp",
         "disk",
         "dns",
+        "grpc",
         "http",
         "memory",
         "mqtt",

@@ -1,4 +1,4 @@
-"""Ready-made checks: SQL, Redis, AMQP, MQTT, NATS, SMTP, DNS, TLS certificates, HTTP, TCP, disk, memory.
+"""Ready-made checks: SQL, Redis, AMQP, MQTT, NATS, SMTP, DNS, gRPC, TLS, HTTP, TCP, disk and memory.
 
 Each function returns a :class:`skiesish.Check` to put in a HealthCheck's
 ``checks``. Each one exercises its dependency for real, honours a timeout at
@@ -16,6 +16,7 @@ Example:
 """
 
 from .certificates import tls_certificate
+from .grpc_health import grpc
 from .mail import smtp
 from .mqtt_broker import mqtt
 from .naming import dns
@@ -28,6 +29,7 @@ __all__ = [
     "amqp",
     "disk",
     "dns",
+    "grpc",
     "http",
     "memory",
     "mqtt",
