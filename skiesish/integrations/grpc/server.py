@@ -123,7 +123,8 @@ class HealthServer:
 
         self._loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
-        server = grpc.aio.server()
+        # Without SO_REUSEPORT (grpc's default is on), a port another process holds is refused, not shared.
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         self.servicer = add_async_health_servicer(
             server, self._application, self._services, self._watch_interval
         )
