@@ -43,6 +43,7 @@ def test_every_example_is_tested():
         "asgi_app",  # tests/test_asgi.py
         "tornado_app",  # tests/test_integration_tornado.py
         "flask_app",  # tests/test_integration_flask.py
+        "grpc_health",  # tests/test_grpc_probes.py
     }
     assert {path.stem for path in EXAMPLES.glob("*.py")} - {"__init__"} == tested
 
