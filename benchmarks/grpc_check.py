@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def pinned(cpu: int, command: list[str]) -> list[str]:
-    """``command`` pinned to ``cpu`` when taskset is there (two cores: servers on one, the client on the other)."""
+    """``command`` pinned to ``cpu`` if taskset is there: the servers on one core, the client on the other."""
     return ["taskset", "-c", str(cpu), *command] if shutil.which("taskset") else command
 
 
