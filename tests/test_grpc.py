@@ -244,6 +244,18 @@ def test_list_gives_every_service_with_its_status(serve: Callable[..., Any]) -> 
     }
 
 
+@pytest.mark.parametrize("serve", SERVERS)
+def test_list_of_more_than_100_services_is_resource_exhausted(serve: Callable[..., Any]) -> None:
+    """As gRFC A90 says, List fails with RESOURCE_EXHAUSTED past 100 services; Check still answers each."""
+    services = {f"service-{number}": ["db"] for number in range(101)}
+    with serve(health_context(skiesish.Check(Switch(), name="db")), services=services) as (stub, _):
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.List(health_pb2.HealthListRequest(), timeout=10)
+        assert check(stub, "service-100") == SERVING
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "more than the 100 List may return" in caught.value.details()
+
+
 # -- Watch ------------------------------------------------------------------------
 
 

@@ -366,3 +366,26 @@ def test_watch_follows_redis_going_down_and_up_behind_a_fault_proxy(fault_proxy:
         proxy.set_mode("pass")
         wait_until(lambda: seen == [SERVING, NOT_SERVING, SERVING], "the watch to see Redis back")
     watcher.join(10)
+
+
+# -- the Kubernetes manifest of docs/grpc.md ------------------------------------------------
+
+
+def test_the_guides_kubernetes_probes_ask_services_the_example_serves() -> None:
+    """docs/grpc.md's manifest probes the container's gRPC port, for services examples/grpc_health.py has."""
+    import re
+
+    import yaml
+
+    from examples.grpc_health import health
+    from skiesish.integrations.grpc import HealthStatuses
+
+    guide = (ROOT / "docs" / "grpc.md").read_text()
+    manifest = yaml.safe_load(re.search(r"```yaml\n(.*?)```", guide, re.S).group(1))
+    container = manifest["containers"][0]
+    port = container["ports"][0]["containerPort"]
+    probes = {kind: container[kind] for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
+    assert {probe["grpc"]["port"] for probe in probes.values()} == {port}
+    assert f"0.0.0.0:{port}" in container["command"]
+    services = HealthStatuses(health.handler).services
+    assert {probe["grpc"]["service"] for probe in probes.values()} <= set(services)

@@ -45,6 +45,8 @@ _RESPONSES = {
     status: health_pb2.HealthCheckResponse(status=status)
     for status in (UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN)
 }
+#: The most services ``List`` returns; beyond, it fails with RESOURCE_EXHAUSTED (gRFC A90, grpc/proposal).
+MAX_LISTED = 100
 #: How long a sync Watch sleeps between looks at whether its call is still active, in seconds.
 _ACTIVE_POLL = 1.0
 
@@ -107,7 +109,14 @@ class _Servicer(health_pb2_grpc.HealthServicer):
         if self._built is not None:
             self._built.close()
 
-    def _list_response(self) -> Any:
+    def _list_response(self, context: Any) -> Any:
+        if len(self.statuses.selections) > MAX_LISTED:
+            context.set_code(grpc.StatusCode.RESOURCE_EXHAUSTED)
+            context.set_details(
+                f"{len(self.statuses.selections)} health services are configured, more than the "
+                f"{MAX_LISTED} List may return; ask each with Check"
+            )
+            return health_pb2.HealthListResponse()  # type: ignore[attr-defined]
         statuses = self.statuses.statuses()
         return health_pb2.HealthListResponse(  # type: ignore[attr-defined]
             statuses={service: _RESPONSES[status] for service, status in statuses.items()}
@@ -169,7 +178,7 @@ class HealthServicer(_Servicer):
     def List(self, request: Any, context: grpc.ServicerContext) -> Any:
         """Every configured service with its status."""
         try:
-            return self._list_response()
+            return self._list_response(context)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
             logger.exception("the gRPC health List failed")
             context.set_code(grpc.StatusCode.UNKNOWN)
@@ -225,7 +234,7 @@ class AsyncHealthServicer(_Servicer):
     async def List(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         """Every configured service with its status (read on a worker thread)."""
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, self._list_response)
+            return await asyncio.get_running_loop().run_in_executor(None, self._list_response, context)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
             logger.exception("the gRPC health List failed")
             context.set_code(grpc.StatusCode.UNKNOWN)
