@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Iterable, Mapping
+from http import HTTPStatus
 from typing import Any, Protocol
 
 from ..exceptions import MissingExtraError
@@ -107,18 +108,21 @@ class TornadoHandler(tornado.web.RequestHandler):
 
     def _write_answer(self, answer: tuple[CheckerBody, int, CheckerHeaders]) -> None:
         body, status_code, headers = answer
-        if isinstance(body, Mapping):
+        # The common types are tested first: an isinstance test against an ABC (Mapping) costs
+        # several times one against a class, on every probe.
+        if not isinstance(body, (str, bytes)):
+            if not isinstance(body, Mapping):
+                raise TypeError(
+                    "TornadoHandler: checker.run() must return (body, status, headers) with a body of "
+                    f"str, bytes or dict, got a body of type {type(body).__name__}"
+                )
             # As py-healthcheck's handler (through Tornado's write) and Flask do; the checker's
             # own Content-Type, set below, wins over this one.
             self.set_header("Content-Type", JSON_CONTENT_TYPE)
             body = json_body(body)
-        elif not isinstance(body, (str, bytes)):
-            raise TypeError(
-                "TornadoHandler: checker.run() must return (body, status, headers) with a body of "
-                f"str, bytes or dict, got a body of type {type(body).__name__}"
-            )
-        self.set_status(status_code)
-        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        if status_code != HTTPStatus.OK:  # a new response is 200 OK already
+            self.set_status(status_code)
+        pairs = headers.items() if isinstance(headers, (dict, Mapping)) else headers
         for name, value in pairs:
             self.set_header(name, value)
         if status_code not in NO_BODY_STATUSES:
