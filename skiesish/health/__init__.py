@@ -2,6 +2,6 @@
 
 from .check import DEFAULT, Check
 from .engine import HealthEngine
-from .report import CheckResult, Report
+from .report import CheckResult, CheckRun, Report
 
-__all__ = ["DEFAULT", "Check", "CheckResult", "HealthEngine", "Report"]
+__all__ = ["DEFAULT", "Check", "CheckResult", "CheckRun", "HealthEngine", "Report"]

@@ -51,6 +51,13 @@ class Check:
         failed_ttl: seconds a failing result is reused; likewise.
         falsy_fails: when true, any falsy return (``None`` included) fails:
             the contract of the HealthCheck handler's ``callable`` key.
+        failure_threshold: failed runs in a row before a passing check is
+            reported failing (``None``: the handler's setting, 1 by default).
+        success_threshold: passed runs in a row before a failing check is
+            reported passing again (``None``: the handler's setting, 1 by default).
+        slow_after: seconds beyond which a run is slow, logged once per change
+            (``None``: half the check's deadline).
+        warn_when_slow: report a passing but slow run as ``warn``.
 
     Example:
         >>> Check(lambda cursor_backend: cursor_backend.ping(), name="database", timeout=2)
@@ -64,6 +71,10 @@ class Check:
     success_ttl: Seconds | _Default = DEFAULT
     failed_ttl: Seconds | _Default = DEFAULT
     falsy_fails: bool = False
+    failure_threshold: int | None = None
+    success_threshold: int | None = None
+    slow_after: float | None = None
+    warn_when_slow: bool = False
 
     def __post_init__(self) -> None:
         if not callable(self.func):
@@ -91,8 +102,34 @@ class Check:
             value = getattr(self, key)
             if value is not DEFAULT:
                 seconds(f"{where}, {key}=...)", value, maximum=MAX_TTL, allow_zero=True, allow_none=True)
+        for key in ("failure_threshold", "success_threshold"):
+            threshold(f"{where}, {key}=...)", getattr(self, key), allow_none=True)
+        seconds(f"{where}, slow_after=...)", self.slow_after, maximum=MAX_TIMEOUT, allow_none=True)
+        if not isinstance(self.warn_when_slow, bool):
+            raise ConfigurationError(
+                f"{where}, warn_when_slow=...) must be True or False, got {self.warn_when_slow!r:.80}"
+            )
 
     @property
     def label(self) -> str:
         """The check's name (always set once the check is built)."""
         return str(self.name)
+
+
+#: The most runs in a row a threshold may ask for.
+MAX_THRESHOLD = 1000
+
+
+def threshold(key: str, value: Any, allow_none: bool = False) -> int | None:
+    """``value`` as a count of runs in a row, 1 to :data:`MAX_THRESHOLD`.
+
+    Raises:
+        ConfigurationError: naming ``key``, with what was expected and what arrived.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THRESHOLD:
+        raise ConfigurationError(
+            f"{key} must be a whole number of runs from 1 to {MAX_THRESHOLD}, got {value!r:.80}"
+        )
+    return value

@@ -37,10 +37,12 @@ from ..di import DI
 from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, seconds
 from ..exceptions import ConfigurationError
 from ..log import logger
-from .check import DEFAULT, Check
+from .check import DEFAULT, Check, threshold
+from .judging import Judge
+from .notifier import Notifier
 from .outcome import finished_output, interpret_exception
 from .pool import DaemonPool
-from .report import CheckResult, Report
+from .report import CheckResult, CheckRun, Report
 from .runner import kept_results, run_check, timed_out, utcnow
 from .shared_cache import RedisResultCache
 from .status_watch import StatusWatch
@@ -96,6 +98,8 @@ class _Slot:
     #: Whether runs may be on the asking thread (``None``: not asked yet); False for good once such
     #: a run ended past its deadline (the backstop).
     can_run_inline: bool | None = None
+    #: The check's damped status and slowness (set by the engine when it makes the slot).
+    judge: Judge | None = None
 
 
 class _Kept:
@@ -132,6 +136,14 @@ class HealthEngine:
             often and evaluations only read the latest results.
         shared_cache: results and single-flight locks shared with the other
             worker processes of this host (see :mod:`skiesish.health.shared_cache`).
+        failure_threshold: failed runs in a row before a passing check is
+            reported failing, for checks without their own (1: no damping).
+        success_threshold: passed runs in a row before a failing check is
+            reported passing again, for checks without their own.
+        listeners: objects told what the engine sees, on a thread of their
+            own: ``on_run(CheckRun)`` after every run of a check (not for
+            cached results), ``on_change(Report)`` when the overall status
+            changes (see :meth:`add_listener`).
 
     Example:
         >>> engine = HealthEngine([Check(lambda: True, name="always")], di)
@@ -149,27 +161,37 @@ class HealthEngine:
         on_change: Callable[[Report], Any] | None = None,
         background_interval: float | None = None,
         shared_cache: RedisResultCache | None = None,
+        failure_threshold: int = 1,
+        success_threshold: int = 1,
+        listeners: Iterable[Any] = (),
     ) -> None:
         self.di = di
         self.shared_cache = shared_cache
         self.status_watch = StatusWatch(on_change)
-        timeout = _seconds("timeout", timeout, maximum=MAX_TIMEOUT)
-        success_ttl = _seconds("success_ttl", success_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True)
-        failed_ttl = _seconds("failed_ttl", failed_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True)
+        self.timeout = _seconds("timeout", timeout, maximum=MAX_TIMEOUT)
+        self.success_ttl = _seconds(
+            "success_ttl", success_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True
+        )
+        self.failed_ttl = _seconds(
+            "failed_ttl", failed_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True
+        )
+        self.failure_threshold: int = threshold("HealthEngine(failure_threshold=...)", failure_threshold) or 1
+        self.success_threshold: int = threshold("HealthEngine(success_threshold=...)", success_threshold) or 1
+        self._runs = Notifier("skiesish-on-run", failed="an on_run listener failed")
+        #: Guards changes to the set of checks (reads take the dict as it is: it is replaced, never changed).
+        self._checks_lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
         for item in checks:
-            check = item if isinstance(item, Check) else Check(item)
-            if check.label in self._slots:
+            slot = self._slot_for(item)
+            if slot.check.label in self._slots:
                 raise ConfigurationError(
-                    f"two checks are named {check.label!r}; check names must be unique: give one of them "
-                    "another with name=..."
+                    f"two checks are named {slot.check.label!r}; check names must be unique: give one of "
+                    "them another with name=..."
                 )
-            self._slots[check.label] = _Slot(
-                check,
-                timeout=timeout if check.timeout is None else check.timeout,
-                success_ttl=success_ttl if check.success_ttl is DEFAULT else check.success_ttl,
-                failed_ttl=failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
-            )
+            self._slots[slot.check.label] = slot
+        for listener in listeners:
+            self.add_listener(listener)
+        timeout = self.timeout
         self._pool = DaemonPool(max(1, len(self._slots)))
         #: Selection (None: every check) -> a report of its checks' cached results, while they hold.
         self._kept: dict[tuple[str, ...] | None, _Kept] = {}
@@ -185,6 +207,96 @@ class HealthEngine:
             self.stale_after = 2 * interval + longest
             self._is_stale_logged = False
             threading.Thread(target=self._refresh_forever, name="skiesish-refresh", daemon=True).start()
+
+    def _slot_for(self, item: Check | Callable[..., Any]) -> _Slot:
+        """A new slot for ``item`` (a plain callable is wrapped in a Check), with the engine's defaults."""
+        check = item if isinstance(item, Check) else Check(item)
+        timeout = self.timeout if check.timeout is None else check.timeout
+        judge = Judge(
+            check.label,
+            self.failure_threshold if check.failure_threshold is None else check.failure_threshold,
+            self.success_threshold if check.success_threshold is None else check.success_threshold,
+            check.slow_after,
+            timeout,
+            check.warn_when_slow,
+        )
+        return _Slot(
+            check,
+            timeout=timeout,
+            success_ttl=self.success_ttl if check.success_ttl is DEFAULT else check.success_ttl,
+            failed_ttl=self.failed_ttl if check.failed_ttl is DEFAULT else check.failed_ttl,
+            judge=judge,
+        )
+
+    # -- the checks, and changing them while running ---------------------------
+
+    def add_check(self, check: Check | Callable[..., Any], replace: bool = False) -> None:
+        """Add ``check`` to the running engine; with ``replace``, in place of the check of its name.
+
+        Safe under concurrent probes: a probe sees the checks before or after
+        the change, never half of it. A replaced check starts afresh (no
+        cached result); the others keep theirs.
+
+        Raises:
+            ConfigurationError: a check of that name exists (and not ``replace``),
+                or ``check`` is not a valid check.
+        """
+        slot = self._slot_for(check)
+        name = slot.check.label
+        with self._checks_lock:
+            old = self._slots.get(name)
+            if old is not None and not replace:
+                raise ConfigurationError(
+                    f"a check named {name!r} exists already; remove it first or pass replace=True"
+                )
+            slots = dict(self._slots)
+            slots[name] = slot
+            self._change_checks(slots)
+        if old is not None:
+            _close_check(old)
+
+    def remove_check(self, name: str) -> None:
+        """Remove the check ``name`` from the running engine and close what it opened.
+
+        Raises:
+            KeyError: no check is named ``name``.
+        """
+        with self._checks_lock:
+            slots = dict(self._slots)
+            old = slots.pop(name)
+            self._change_checks(slots)
+        _close_check(old)
+
+    def _change_checks(self, slots: dict[str, _Slot]) -> None:
+        """Put ``slots`` in place (the caller holds the checks' lock); no kept report outlives it."""
+        self._pool.max_workers = max(self._pool.max_workers, len(slots))
+        self._slots = slots
+        self._kept = {}
+
+    def add_listener(self, listener: Any) -> None:
+        """Tell ``listener`` what the engine sees: ``on_run(CheckRun)`` and/or ``on_change(Report)``.
+
+        Both are called on threads of their own, in order, never holding up a
+        probe; what they raise is logged.
+
+        Raises:
+            ConfigurationError: ``listener`` has neither method.
+        """
+        on_run = getattr(listener, "on_run", None)
+        on_change = getattr(listener, "on_change", None)
+        if not callable(on_run) and not callable(on_change):
+            raise ConfigurationError(
+                "a health listener needs an on_run(run) or an on_change(report) method, got "
+                f"{type(listener).__name__}"
+            )
+        if callable(on_run):
+            self._runs.add(on_run)
+        if callable(on_change):
+            self.status_watch.add_listener(on_change)
+
+    def wait_notified(self, timeout: float | None = None) -> bool:
+        """Wait until every run and change so far has been told to the listeners; ``False`` on timeout."""
+        return self._runs.wait_delivered(timeout) and self.status_watch.wait_delivered(timeout)
 
     @property
     def names(self) -> list[str]:
@@ -280,17 +392,13 @@ class HealthEngine:
         self._stop.set()
         self._pool.shutdown()
         self.status_watch.close()
+        self._runs.close()
         if self.shared_cache is not None:
             self.shared_cache.close()
         if not close_checks:
             return
         for slot in self._slots.values():
-            close = getattr(slot.check.func, "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception:  # noqa: BLE001 - logged; one failing close must not stop the others
-                    logger.exception("closing the check %r failed", slot.check.label)
+            _close_check(slot)
 
     # -- selecting and collecting ------------------------------------------
 
@@ -510,6 +618,8 @@ class HealthEngine:
         When the check turns failing because it raised something unexpected,
         the traceback is logged, scrubbed, once for this change.
         """
+        assert slot.judge is not None  # set when the slot is made
+        result = slot.judge.judge(result)
         previous = slot.result
         if previous is None or previous.passed != result.passed:
             slot.status_since = result.timestamp
@@ -519,7 +629,9 @@ class HealthEngine:
                 log_failure(slot.check.label, result.output, error)
         if result.passed:
             slot.last_success = result.timestamp
-        ttl = slot.success_ttl if result.passed else slot.failed_ttl
+        # A run that failed while damping holds the status is checked again as soon as a failure is.
+        ran_passed = result.passed if result.raw_passed is None else result.raw_passed
+        ttl = slot.success_ttl if ran_passed else slot.failed_ttl
         result, slot.cached_result = kept_results(
             result, slot.status_since, ttl, slot.last_success, slot.status_changes
         )
@@ -528,6 +640,8 @@ class HealthEngine:
         age = max(0.0, (utcnow() - result.timestamp).total_seconds()) if result.cached else 0.0
         slot.stored_at = _clock()
         slot.expires = slot.stored_at + ttl - age if ttl else 0.0
+        if self._runs.has_listeners:
+            self._runs.tell(CheckRun(result, previous))
         return result
 
     # -- status changes and background refresh -----------------------------
@@ -546,6 +660,16 @@ class HealthEngine:
 def _seconds(key: str, value: Any, **limits: Any) -> Any:
     """``seconds()`` for the engine's own arguments, named as ``HealthEngine(...)`` takes them."""
     return seconds(f"HealthEngine({key}=...)", value, **limits)
+
+
+def _close_check(slot: _Slot) -> None:
+    """Call the check function's ``close()``, if it has one (the ready-made checks that keep a client)."""
+    close = getattr(slot.check.func, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - logged; one failing close must not stop the others
+            logger.exception("closing the check %r failed", slot.check.label)
 
 
 def log_failure(name: str, output: str, error: BaseException) -> None:

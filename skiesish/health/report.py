@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-__all__ = ["CheckResult", "Report"]
+__all__ = ["CheckResult", "CheckRun", "Report"]
 
 PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
 
@@ -27,6 +27,12 @@ class CheckResult:
         ttl: seconds this result is reused for (``None``: not reused).
         last_success: when the check last passed (UTC), if it ever did.
         status_changes: how often the check has flipped between pass and fail.
+        raw_passed: whether the run itself passed, when that differs from
+            ``passed`` (flap damping holds the reported status until
+            ``failure_threshold`` or ``success_threshold`` runs in a row agree);
+            ``None`` when the two agree.
+        warned: whether a passing check is reported ``warn`` (it was slow, and
+            its check asks for that with ``warn_when_slow``).
     """
 
     name: str
@@ -40,6 +46,8 @@ class CheckResult:
     ttl: float | None = None
     last_success: datetime.datetime | None = None
     status_changes: int = 0
+    raw_passed: bool | None = None
+    warned: bool = False
 
     @property
     def expires(self) -> datetime.datetime:
@@ -50,7 +58,7 @@ class CheckResult:
     def status(self) -> str:
         """``"pass"``, ``"warn"`` or ``"fail"``."""
         if self.passed:
-            return PASS
+            return WARN if self.warned else PASS
         return FAIL if self.critical else WARN
 
 
@@ -91,3 +99,21 @@ class Report:
     def failures(self) -> tuple[CheckResult, ...]:
         """The results whose check failed, critical or not."""
         return tuple(result for result in self.results if not result.passed)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckRun:
+    """One finished run of one check, as the engine's listeners are told of it (``on_run``).
+
+    Attributes:
+        result: the result as reported (its status damped, see ``raw_passed``).
+        previous: the check's result before this run (``None`` for its first).
+    """
+
+    result: CheckResult
+    previous: CheckResult | None
+
+    @property
+    def is_change(self) -> bool:
+        """Whether the reported status changed with this run (the first run counts as a change)."""
+        return self.previous is None or self.previous.status != self.result.status

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..di import DI
-from ..log import logger
 from .check import Check
 from .outcome import finished_output, interpret_exception, interpret_return, is_unexpected
 from .report import CheckResult
@@ -114,8 +113,8 @@ def run_check(
     ``asyncio.CancelledError`` included, becomes a failed result: on a
     check's thread no exception can mean that the process is stopping. The
     output is bounded and scrubbed of secrets here, once, so that every
-    answer, log line and shared cache gets it safe. A check taking more
-    than half its ``timeout`` is logged.
+    answer, log line and shared cache gets it safe. (A slow run is noted by
+    the engine: :mod:`~skiesish.health.judging`.)
 
     Args:
         on_error: called with the exception when the check raised one that
@@ -140,10 +139,6 @@ def run_check(
         if on_error is not None and is_unexpected(error):
             on_error(error)
     elapsed = time.perf_counter() - started
-    if elapsed > timeout / 2:
-        logger.warning(
-            "health check %r took %.3f s, more than half its %g s deadline", check.label, elapsed, timeout
-        )
     if output and _PLAIN_OUTPUT.fullmatch(output) is None:
         output = finished_output(output)  # the scrubber costs more than a loopback round trip
     return new_result(check.label, passed, output, elapsed, utcnow(), check.critical)

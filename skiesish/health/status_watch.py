@@ -1,27 +1,25 @@
 """Noticing when the overall health changes: one log line per change, never one per probe.
 
-Listeners (``on_change``) are told on a thread of their own, in order: a
-slow or failing listener never delays or fails the probe that saw the change.
+Listeners (``on_change``, and any added with :meth:`StatusWatch.add_listener`)
+are told on a thread of their own, in order (:mod:`skiesish.health.notifier`):
+a slow or failing listener never delays or fails the probe that saw the change.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..log import logger
+from .notifier import Notifier
 from .report import PASS, Report
 
-__all__ = ["MAX_PENDING_CHANGES", "StatusWatch"]
-
-#: Changes waiting for a slow listener beyond this many are dropped (and that is logged).
-MAX_PENDING_CHANGES = 100
+__all__ = ["StatusWatch"]
 
 
 class StatusWatch:
-    """Log, and report to ``on_change``, each change of a report's overall status.
+    """Log, and report to the listeners, each change of a report's overall status.
 
     Statuses are kept per label: ``""`` for all of an engine's checks, or a
     name for a selection of them (``"ready"``), so that each probe's changes
@@ -39,11 +37,17 @@ class StatusWatch:
         self.on_change = on_change
         self._statuses: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._delivered = threading.Condition(self._lock)
-        self._changes: queue.SimpleQueue[Report | None] = queue.SimpleQueue()
-        self._pending = 0
-        self._notifier: threading.Thread | None = None
-        self._is_closed = False
+        self._notifier = Notifier(
+            "skiesish-on-change", [] if on_change is None else [on_change], "the on_change callback failed"
+        )
+
+    def add_listener(self, listener: Callable[[Report], Any]) -> None:
+        """Tell ``listener`` too of each later change of the overall status."""
+        self._notifier.add(listener)
+
+    def remove_listener(self, listener: Callable[[Report], Any]) -> None:
+        """Stop telling ``listener``."""
+        self._notifier.remove(listener)
 
     def note(self, report: Report, label: str = "") -> None:
         """Take ``report`` as the latest for ``label``; log and call back if its status changed."""
@@ -66,45 +70,12 @@ class StatusWatch:
                 previous or "not yet known",
                 reasons or "no results yet",
             )
-        if self.on_change is not None:
-            self._tell(report)
+        self._notifier.tell(report)
 
     def close(self) -> None:
         """Stop the listeners' thread once the changes already noted are delivered."""
-        with self._lock:
-            self._is_closed = True
-            if self._notifier is not None:
-                self._changes.put(None)
+        self._notifier.close()
 
     def wait_delivered(self, timeout: float | None = None) -> bool:
-        """Wait until every change noted so far has been given to ``on_change``; ``False`` on timeout."""
-        with self._delivered:
-            return self._delivered.wait_for(lambda: self._pending == 0, timeout)
-
-    def _tell(self, report: Report) -> None:
-        with self._lock:
-            if self._is_closed:
-                return
-            if self._pending >= MAX_PENDING_CHANGES:
-                logger.warning(
-                    "the on_change listener is %d changes behind; the change to %s is not delivered",
-                    self._pending,
-                    report.status,
-                )
-                return
-            if self._notifier is None:
-                self._notifier = threading.Thread(target=self._notify, name="skiesish-on-change", daemon=True)
-                self._notifier.start()
-            self._pending += 1
-            self._changes.put(report)
-
-    def _notify(self) -> None:
-        assert self.on_change is not None
-        while (report := self._changes.get()) is not None:
-            try:
-                self.on_change(report)
-            except BaseException:  # noqa: BLE001 - logged; a listener must never stop the next one
-                logger.exception("the on_change callback failed")
-            with self._lock:
-                self._pending -= 1
-                self._delivered.notify_all()
+        """Wait until every change noted so far has been given to the listeners; ``False`` on timeout."""
+        return self._notifier.wait_delivered(timeout)
