@@ -74,6 +74,9 @@ class HealthCheck(Handler):
             on_change=config.on_change,
             background_interval=(config.interval or 10.0) if config.refresh == "background" else None,
             shared_cache=self._shared_cache(checks),
+            failure_threshold=config.failure_threshold,
+            success_threshold=config.success_threshold,
+            listeners=config.listeners,
         )
         # The common case, the bare envelope, is answered with responses made once.
         is_plain = (

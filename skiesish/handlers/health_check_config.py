@@ -13,6 +13,7 @@ from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, second
 from ..exceptions import HealthError
 from ..extras import import_extra
 from ..health import Check
+from ..health.check import MAX_THRESHOLD
 from ..responses import check_header
 from ..scrubbing import scrub_text
 from .config import DetailsToken, HandlerConfig
@@ -75,6 +76,9 @@ class HealthCheckConfig(HandlerConfig):
     failed_handler: Callable[..., Any] | None = None
     tags: list[str] = pydantic.Field(default_factory=list)
     on_change: Callable[..., Any] | None = None
+    failure_threshold: int = 1
+    success_threshold: int = 1
+    listeners: list[Any] = pydantic.Field(default_factory=list)
     cache: str | None = None
     cache_namespace: str | None = None
     cache_secret: str | None = None
@@ -93,6 +97,26 @@ class HealthCheckConfig(HandlerConfig):
     @classmethod
     def _interval_in_range(cls, value: Any) -> Any:
         return seconds("", value, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL, allow_none=True)
+
+    @pydantic.field_validator("failure_threshold", "success_threshold", mode="before")
+    @classmethod
+    def _threshold_in_range(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THRESHOLD:
+            raise ValueError(f"must be a whole number of runs from 1 to {MAX_THRESHOLD}, got {value!r:.40}")
+        return value
+
+    @pydantic.field_validator("listeners")
+    @classmethod
+    def _listeners_listen(cls, value: list[Any]) -> list[Any]:
+        for index, listener in enumerate(value):
+            if not callable(getattr(listener, "on_run", None)) and not callable(
+                getattr(listener, "on_change", None)
+            ):
+                raise ValueError(
+                    f"item {index} ({type(listener).__name__}) has neither an on_run(run) nor an "
+                    "on_change(report) method"
+                )
+        return value
 
     @pydantic.field_validator("success_status", "failed_status", mode="before")
     @classmethod
