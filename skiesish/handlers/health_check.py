@@ -106,6 +106,33 @@ class HealthCheck(Handler):
             and not (config.details == "always" and config.sections)
         )
 
+    def add_check(self, check: Check | Any, replace: bool = False) -> None:
+        """Add ``check`` while serving (with ``replace``, in place of the check of its name).
+
+        Thread-safe under concurrent probes: each answer is made from the
+        checks before or after the change, never a mix; answers kept from
+        before are not sent again. ``?check=`` knows the new name at once.
+
+        Raises:
+            ConfigurationError: a check of that name exists (and not ``replace``).
+        """
+        self.engine.add_check(check, replace=replace)
+        self._known_checks_changed()
+
+    def remove_check(self, name: str) -> None:
+        """Remove the check ``name`` while serving, and close what it opened.
+
+        Raises:
+            KeyError: no check is named ``name``.
+        """
+        self.engine.remove_check(name)
+        self._known_checks_changed()
+
+    def _known_checks_changed(self) -> None:
+        names = self.engine.names
+        self._known_names = frozenset(names)
+        self._known_list = shown_path(", ".join(names) or "(none)")
+
     def _shared_cache(self, checks: list[Check]) -> RedisResultCache | None:
         """The Redis cache of ``cache``, its default namespace drawn from these checks, or ``None``."""
         config = self.config

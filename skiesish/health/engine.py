@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import datetime
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -180,6 +181,8 @@ class HealthEngine:
         self._runs = Notifier("skiesish-on-run", failed="an on_run listener failed")
         #: Guards changes to the set of checks (reads take the dict as it is: it is replaced, never changed).
         self._checks_lock = threading.Lock()
+        #: Counts changes to the set of checks, so that a report selected before one is not kept.
+        self._generation = 0
         self._slots: dict[str, _Slot] = {}
         for item in checks:
             slot = self._slot_for(item)
@@ -268,8 +271,15 @@ class HealthEngine:
         _close_check(old)
 
     def _change_checks(self, slots: dict[str, _Slot]) -> None:
-        """Put ``slots`` in place (the caller holds the checks' lock); no kept report outlives it."""
+        """Put ``slots`` in place (the caller holds the checks' lock); no kept report outlives it.
+
+        Answers kept elsewhere (the contexts' kept answers) test their report
+        with :meth:`fresh_while`, so each kept report is expired, not only dropped.
+        """
         self._pool.max_workers = max(self._pool.max_workers, len(slots))
+        self._generation += 1
+        for kept in self._kept.values():
+            kept.expires = -math.inf
         self._slots = slots
         self._kept = {}
 
@@ -323,6 +333,7 @@ class HealthEngine:
         kept = self._kept.get(key)
         if kept is not None and kept.is_fresh():
             return kept.report  # every selected result is still the fresh cached one: the fast path
+        generation = self._generation
         slots = self._select(names)
         if self.background_interval is not None:
             report = self._latest(slots)
@@ -332,7 +343,7 @@ class HealthEngine:
             self.status_watch.note(report)
         elif label is not None:
             self.status_watch.note(report, label)
-        self._keep(key, slots)
+        self._keep(key, slots, generation)
         return report
 
     def fresh_while(self, report: Report, names: Sequence[str] | None = None) -> Callable[[], bool] | None:
@@ -355,8 +366,12 @@ class HealthEngine:
         kept = self._kept.get(None if names is None else tuple(names))
         return kept.report if kept is not None and kept.is_fresh() else None
 
-    def _keep(self, key: tuple[str, ...] | None, slots: list[_Slot]) -> None:
-        """Keep a report of the selection's cached results, reusable until the first one expires."""
+    def _keep(self, key: tuple[str, ...] | None, slots: list[_Slot], generation: int) -> None:
+        """Keep a report of the selection's cached results, reusable until the first one expires.
+
+        Not if the checks changed since ``slots`` were selected (``generation``):
+        such a report could leave out a check added meanwhile, or hold a removed one.
+        """
         if self.background_interval is not None:
             return
         cached = [slot.cached_result for slot in slots]
@@ -365,7 +380,10 @@ class HealthEngine:
         if key not in self._kept and len(self._kept) >= MAX_KEPT_SELECTIONS:
             self._kept.clear()  # selections come from requests (?check=): their number stays bounded
         expires = min((slot.expires for slot in slots), default=float("inf"))
-        self._kept[key] = _Kept(Report(tuple(cached)), expires, slots)  # type: ignore[arg-type]
+        kept = _Kept(Report(tuple(cached)), expires, slots)  # type: ignore[arg-type]
+        with self._checks_lock:
+            if generation == self._generation:
+                self._kept[key] = kept
 
     def refresh(self) -> Report:
         """Run every check now, whatever the cache holds (joining runs already in flight)."""

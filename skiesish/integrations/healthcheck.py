@@ -213,19 +213,20 @@ class HealthCheck:
         """Add a check, also after requests have been served; returns ``func``, so it decorates too.
 
         Its name is the function's ``__name__``; a second check of the same
-        name (two lambdas, say) is shown as ``"<lambda> (2)"``. The engine
-        built for the checks so far is closed (its threads end; the checks'
-        own clients stay open) and the next run builds one with this check.
+        name (two lambdas, say) is shown as ``"<lambda> (2)"``. Added after
+        requests were served, it joins the running engine: the other checks
+        keep their cached results, and a probe sees the checks before or
+        after the change, never half of it.
         """
         check = func if isinstance(func, Check) else Check(func)
         on_error = functools.partial(self._on_error, check.func)
         wrapped = adapted(check.func, _read_checker_return, on_error)
         with self._lock:
             name = unique_name(check.label, {existing.label for existing in self._checks})
-            self._checks = (*self._checks, dataclasses.replace(check, func=wrapped, name=name))
-            replaced, self._engine = self._engine, None
-        if replaced is not None:
-            replaced.close(close_checks=False)
+            added = dataclasses.replace(check, func=wrapped, name=name)
+            self._checks = (*self._checks, added)
+            if self._engine is not None:
+                self._engine.add_check(added)
         return func
 
     def add_section(self, name: str, value_or_fn: Any) -> None:
