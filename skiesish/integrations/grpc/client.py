@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import time
 
-from ...exceptions import MissingExtraError
-
-try:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-except ImportError as error:
-    raise MissingExtraError(
-        f"skiesish.integrations.grpc needs grpcio and grpcio-health-checking ({error}): "
-        "pip install 'skiesish[grpc]'"
-    ) from error
+from .protocol import STATUS_NAMES, grpc, health_pb2, health_pb2_grpc
+from .statuses import SERVING
 
 __all__ = ["HealthAnswer", "ask"]
-
-_STATUS_NAMES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
-_SERVING = 1
 
 
 class HealthAnswer:
@@ -52,8 +41,8 @@ def ask(channel: grpc.Channel, service: str, timeout: float) -> HealthAnswer:
         details = error.details() if callable(getattr(error, "details", None)) else None
         name = code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
         return HealthAnswer(False, name, str(details or "")[:200], _since(started))
-    status = _STATUS_NAMES.get(response.status, f"status {response.status}")
-    return HealthAnswer(response.status == _SERVING, status, "", _since(started))
+    status = STATUS_NAMES.get(response.status, f"status {response.status}")
+    return HealthAnswer(response.status == SERVING, status, "", _since(started))
 
 
 def _since(started: float) -> float:

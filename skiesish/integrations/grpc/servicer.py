@@ -17,20 +17,12 @@ from typing import Any
 
 from ...application import Application
 from ...contexts import Context
-from ...exceptions import ConfigurationError, MissingExtraError
+from ...exceptions import ConfigurationError
 from ...log import logger
 from ...service_state import service_state_of
 from ...text import bounded
-from .statuses import DEFAULT_WATCH_INTERVAL, NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN, HealthStatuses
-
-try:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-except ImportError as error:
-    raise MissingExtraError(
-        f"skiesish.integrations.grpc needs grpcio and grpcio-health-checking ({error}): "
-        "pip install 'skiesish[grpc]'"
-    ) from error
+from .protocol import RESPONSES, grpc, health_pb2, health_pb2_grpc
+from .statuses import DEFAULT_WATCH_INTERVAL, SERVICE_UNKNOWN, UNKNOWN, HealthStatuses
 
 __all__ = [
     "AsyncHealthServicer",
@@ -40,11 +32,6 @@ __all__ = [
     "health_statuses",
 ]
 
-#: One response per status, made once: the servicers never change them.
-_RESPONSES = {
-    status: health_pb2.HealthCheckResponse(status=status)
-    for status in (UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN)
-}
 #: The most services ``List`` returns; beyond, it fails with RESOURCE_EXHAUSTED (gRFC A90, grpc/proposal).
 MAX_LISTED = 100
 #: How long a sync Watch sleeps between looks at whether its call is still active, in seconds.
@@ -119,7 +106,7 @@ class _Servicer(health_pb2_grpc.HealthServicer):
             return health_pb2.HealthListResponse()  # type: ignore[attr-defined]
         statuses = self.statuses.statuses()
         return health_pb2.HealthListResponse(  # type: ignore[attr-defined]
-            statuses={service: _RESPONSES[status] for service, status in statuses.items()}
+            statuses={service: RESPONSES[status] for service, status in statuses.items()}
         )
 
 
@@ -144,12 +131,8 @@ class HealthServicer(_Servicer):
         try:
             status = self.statuses.status(request.service)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
-            logger.exception("the gRPC health Check of %r failed", bounded(request.service, 80))
-            return _RESPONSES[UNKNOWN]
-        if status == SERVICE_UNKNOWN:
-            _not_found(context, request.service)
-            return health_pb2.HealthCheckResponse()
-        return _RESPONSES[status]
+            status = _failed("Check", request.service)
+        return _check_response(context, request.service, status)
 
     def Watch(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         """The current status, then one message per change, until the client cancels or the server stops."""
@@ -160,16 +143,15 @@ class HealthServicer(_Servicer):
             try:
                 last = self.statuses.status(request.service)
             except Exception:  # noqa: BLE001 - logged; the stream answers UNKNOWN and goes on watching
-                logger.exception("the gRPC health Watch of %r failed", bounded(request.service, 80))
-                last = UNKNOWN
-            yield _RESPONSES[last]
+                last = _failed("Watch", request.service)
+            yield RESPONSES[last]
             while context.is_active():
                 if changed.wait(_ACTIVE_POLL):
                     changed.clear()
                     latest = subscription.latest
                     if latest is not None and latest != last:
                         last = latest
-                        yield _RESPONSES[latest]
+                        yield RESPONSES[latest]
                 if subscription.is_closed:  # after sending the last change: NOT_SERVING on shutdown
                     break
         finally:
@@ -180,10 +162,7 @@ class HealthServicer(_Servicer):
         try:
             return self._list_response(context)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
-            logger.exception("the gRPC health List failed")
-            context.set_code(grpc.StatusCode.UNKNOWN)
-            context.set_details("the health statuses could not be read; the server log has the reason")
-            return health_pb2.HealthListResponse()  # type: ignore[attr-defined]
+            return _list_failed(context)
 
 
 class AsyncHealthServicer(_Servicer):
@@ -199,12 +178,8 @@ class AsyncHealthServicer(_Servicer):
         try:
             status = await self._status(request.service)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
-            logger.exception("the gRPC health Check of %r failed", bounded(request.service, 80))
-            return _RESPONSES[UNKNOWN]
-        if status == SERVICE_UNKNOWN:
-            _not_found(context, request.service)
-            return health_pb2.HealthCheckResponse()
-        return _RESPONSES[status]
+            status = _failed("Check", request.service)
+        return _check_response(context, request.service, status)
 
     async def Watch(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
         """The current status, then one message per change, until the client cancels or the server stops."""
@@ -216,16 +191,15 @@ class AsyncHealthServicer(_Servicer):
             try:
                 last = await self._status(request.service)
             except Exception:  # noqa: BLE001 - logged; the stream answers UNKNOWN and goes on watching
-                logger.exception("the gRPC health Watch of %r failed", bounded(request.service, 80))
-                last = UNKNOWN
-            yield _RESPONSES[last]
+                last = _failed("Watch", request.service)
+            yield RESPONSES[last]
             while True:
                 await changed.wait()
                 changed.clear()
                 latest = subscription.latest
                 if latest is not None and latest != last:
                     last = latest
-                    yield _RESPONSES[latest]
+                    yield RESPONSES[latest]
                 if subscription.is_closed:  # after sending the last change: NOT_SERVING on shutdown
                     break
         finally:
@@ -236,10 +210,7 @@ class AsyncHealthServicer(_Servicer):
         try:
             return await asyncio.get_running_loop().run_in_executor(None, self._list_response, context)
         except Exception:  # noqa: BLE001 - logged; grpc must get an answer, never an exception
-            logger.exception("the gRPC health List failed")
-            context.set_code(grpc.StatusCode.UNKNOWN)
-            context.set_details("the health statuses could not be read; the server log has the reason")
-            return health_pb2.HealthListResponse()  # type: ignore[attr-defined]
+            return _list_failed(context)
 
     async def _status(self, service: str) -> int:
         status = self.statuses.fresh_status(service)
@@ -248,12 +219,29 @@ class AsyncHealthServicer(_Servicer):
         return status
 
 
-def _not_found(context: Any, service: str) -> None:
-    """Answer ``NOT_FOUND`` as the protocol asks for a service the server does not know."""
+def _check_response(context: Any, service: str, status: int) -> Any:
+    """``Check``'s answer for ``status``: ``NOT_FOUND``, as the protocol asks, for an unknown service."""
+    if status != SERVICE_UNKNOWN:
+        return RESPONSES[status]
     context.set_code(grpc.StatusCode.NOT_FOUND)
     # The name is the caller's own text: cut it, and keep it printable, before it goes back.
     shown = "".join(c if c.isprintable() else "?" for c in bounded(service, 80))
     context.set_details(f"no health service is named {shown!r}")
+    return health_pb2.HealthCheckResponse()
+
+
+def _failed(call: str, service: str) -> int:
+    """Log the exception being handled, which failed ``call`` for ``service``; answer ``UNKNOWN``."""
+    logger.exception("the gRPC health %s of %r failed", call, bounded(service, 80))
+    return UNKNOWN
+
+
+def _list_failed(context: Any) -> Any:
+    """Log the exception being handled, which failed ``List``; answer the ``UNKNOWN`` error code."""
+    logger.exception("the gRPC health List failed")
+    context.set_code(grpc.StatusCode.UNKNOWN)
+    context.set_details("the health statuses could not be read; the server log has the reason")
+    return health_pb2.HealthListResponse()  # type: ignore[attr-defined]
 
 
 def add_health_servicer(
