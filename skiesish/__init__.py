@@ -26,6 +26,7 @@ __all__ = [
     "ConfigurationError",
     "EventLoopWatch",
     "HealthError",
+    "Heartbeat",
     "ProbeListener",
     "SkiesishError",
     "ThreadPoolWatch",
@@ -47,6 +48,7 @@ _NAMES = {
     "Check": "skiesish.health",
     "ConfigurationError": "skiesish.exceptions",
     "HealthError": "skiesish.exceptions",
+    "Heartbeat": "skiesish.heartbeat",
     "SkiesishError": "skiesish.exceptions",
     "probes": "skiesish.handlers.probes",
     "EventLoopWatch": "skiesish.probe_listener",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from .exceptions import ConfigurationError, HealthError, SkiesishError
     from .handlers.probes import probes
     from .health import Check
+    from .heartbeat import Heartbeat
     from .probe_listener import (
         EventLoopWatch,
         ProbeListener,

@@ -74,11 +74,14 @@ def test_check_rejects_a_bad_target(target, message):
 
 
 def test_check_needs_a_target_or_a_url(capsys):
-    """`skiesish check` with neither MODULE:ATTR nor --url is a usage error."""
+    """`skiesish check` with none of MODULE:ATTR, --url, --grpc and --heartbeat is a usage error naming them."""
     with pytest.raises(SystemExit) as exit_info:
         main(["check"])
     assert exit_info.value.code == 2
-    assert "check needs either MODULE:ATTR or --url URL" in capsys.readouterr().err
+    assert (
+        "check needs one of MODULE:ATTR, --url URL, --grpc HOST:PORT and --heartbeat PATH"
+        in capsys.readouterr().err
+    )
 
 
 def test_check_url_healthy(server, capsys):

@@ -15,6 +15,7 @@ def test_top_level_names():
             "ConfigurationError",
             "EventLoopWatch",
             "HealthError",
+            "Heartbeat",
             "ProbeListener",
             "SkiesishError",
             "ThreadPoolWatch",

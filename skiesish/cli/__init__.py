@@ -1,22 +1,30 @@
 """The ``skiesish`` command.
 
 ``skiesish serve MODULE:ATTR`` runs an application under waitress;
-``skiesish check MODULE:ATTR``, ``skiesish check --url URL`` and
-``skiesish check --grpc HOST:PORT`` probe one and
+``skiesish check MODULE:ATTR``, ``skiesish check --url URL``,
+``skiesish check --grpc HOST:PORT`` and ``skiesish check --heartbeat PATH`` probe one and
 exit 0 (healthy) or 1 (unhealthy), for Docker's ``HEALTHCHECK`` and
 Kubernetes exec probes. A mistake on the command line exits 2 with one
 sentence saying what was expected and what arrived.
 
 Only the standard library is imported before a command needs more, and
-``check --url URL [--timeout N]`` takes a path of its own past argparse, so
-that a probe starts about as fast as Python itself.
+``check --url URL [--timeout N]`` and ``check --heartbeat PATH [--max-age N]``
+take a path of their own past argparse, so that a probe starts about as fast
+as Python itself.
 """
 
 from __future__ import annotations
 
 import sys
 
-from .check import add_check_parser, check, quick_url_check, validate_check
+from .check import (
+    add_check_parser,
+    check,
+    check_heartbeat,
+    quick_heartbeat_check,
+    quick_url_check,
+    validate_check,
+)
 from .output import scrub_line
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
@@ -57,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     quick = quick_url_check(argv)
     if quick is not None:
         return check(None, "/", *quick)
+    beat = quick_heartbeat_check(argv)
+    if beat is not None:
+        return check_heartbeat(*beat)
     parser, command_parsers = _build_parsers()
     arguments = parser.parse_args(argv)
     from .serve import validate_serve
@@ -78,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=arguments.verbose,
             grpc=arguments.grpc,
             service=arguments.service,
+            heartbeat=arguments.heartbeat,
+            max_age=arguments.max_age,
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .serve import serve

@@ -28,7 +28,7 @@ _PLAIN_TEXT = (
     "Timeout Conflict Gone Too Many Requests Internal Server Error Implemented Gateway Service "
     "Unavailable ConnectionRefusedError ConnectionResetError ConnectionAbortedError TimeoutError "
     "OSError gaierror Errno Connection refused reset by peer Name or service not known failure in "
-    "name resolution route to host Network is unreachable"
+    "name resolution route to host Network is unreachable heartbeat file last beat ago stale after"
 )
 PLAIN_WORDS = frozenset(_PLAIN_TEXT.split())
 _PLAIN_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .:/->[]()")
