@@ -74,7 +74,7 @@ def test_check_rejects_a_bad_target(target, message):
 
 
 def test_check_needs_a_target_or_a_url(capsys):
-    """`skiesish check` with none of MODULE:ATTR, --url, --grpc and --heartbeat is a usage error naming them."""
+    """`skiesish check` with none of MODULE:ATTR, --url, --grpc and --heartbeat is a usage error."""
     with pytest.raises(SystemExit) as exit_info:
         main(["check"])
     assert exit_info.value.code == 2
