@@ -6,11 +6,14 @@ import json
 from typing import Any
 
 from ..formats import ALWAYS_OK_FORMATS, FORMATS, HEALTH_JSON, TIMELESS_FORMATS, View
+from ..formats.history import Timelines, history_data
+from ..formats.html import render_html
 from ..health import Check, HealthEngine, Report
+from ..health.history import History
 from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput, shown_path
 from ..log import logger
-from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body
+from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body, json_response
 from ..scrubbing import qualified_name, scrub, scrub_text
 from ..sections import section_value
 from ..security import DetailsPolicy, resolve_secret, resolve_token
@@ -28,6 +31,9 @@ OPENAPI_MEDIA_TYPES = {
     "prometheus": "text/plain",
     "html": "text/html",
 }
+
+#: The most status changes, and latency samples, one ``?history`` answer holds per check (the newest).
+HISTORY_ANSWER_LIMIT = 200
 
 SUCCESS_BODY = json_body(envelope("success", {}))
 FAILURE_BODY = json_body(envelope("failure", []))
@@ -65,6 +71,13 @@ class HealthCheck(Handler):
         self.details_policy = DetailsPolicy(config.details, token)
         self._known_names = frozenset(check.label for check in checks)
         self._known_list = shown_path(", ".join(check.label for check in checks) or "(none)")
+        #: Each check's status changes and latency, when the ``history`` key asks for them.
+        self.history: History | None = None if config.history is None else config.history.build()
+        if self.history is not None and config.details == "never":
+            logger.warning(
+                "HealthCheck: history is kept but details are 'never': ?history and the status "
+                "page's timelines are shown to no one"
+            )
         self.engine = HealthEngine(
             checks,
             self.di,
@@ -76,7 +89,7 @@ class HealthCheck(Handler):
             shared_cache=self._shared_cache(checks),
             failure_threshold=config.failure_threshold,
             success_threshold=config.success_threshold,
-            listeners=config.listeners,
+            listeners=[*config.listeners, *([self.history] if self.history is not None else [])],
         )
         # The common case, the bare envelope, is answered with responses made once.
         is_plain = (
@@ -146,10 +159,14 @@ class HealthCheck(Handler):
         return RedisResultCache(config.cache, config.cache_namespace, identity=identity, secret=secret)
 
     def close(self) -> None:
-        """Stop the engine's background refresh, if any."""
+        """Stop the engine's background refresh, if any, and close the history's file."""
         self.engine.close()
+        if self.history is not None:
+            self.history.close()
 
     def handle(self, input_output: InputOutput) -> Response:
+        if input_output.query("history") is not None:
+            return self.history_answer(input_output)
         report = self.health_report(input_output)
         response = self.answer(report, input_output)
         if self.is_reusable(input_output):
@@ -193,8 +210,49 @@ class HealthCheck(Handler):
             verbose=input_output.query("verbose") is not None,
             status_code=status_code,
         )
-        content_type, body = FORMATS[format_name](report, view)
+        if format_name == "html" and details and self.history is not None:
+            names = [result.name for result in report.results]
+            timelines = Timelines(self.history.read_all(names), self.history.max_age)
+            content_type, body = render_html(report, view, timelines)
+        else:
+            content_type, body = FORMATS[format_name](report, view)
         return body_response(body, status_code, extra_headers, content_type)
+
+    def history_answer(self, input_output: InputOutput) -> Response:
+        """``?history``: each selected check's status changes and latency, to those who may see details.
+
+        The newest :data:`HISTORY_ANSWER_LIMIT` of each are answered; nothing
+        is run. Refused as other details are withheld: 401 without an
+        ``Authorization`` header (details ``"authorized"``), 403 with a wrong
+        token or when details are ``"never"``.
+
+        Raises:
+            ClientError: no history is kept (404), the caller may not see it
+                (401, 403), or ``?check=`` names an unknown check (400).
+        """
+        if self.history is None:
+            raise ClientError("this health check keeps no history; set 'history' in its configuration", 404)
+        authorization = input_output.header("Authorization")
+        if not self.details_policy.allows(authorization):
+            if self.config.details == "never":
+                raise ClientError(
+                    "the history is a detail, and this health check shows details to no one", 403
+                )
+            if not authorization:
+                raise ClientError(
+                    "the history needs an 'Authorization: Bearer <token>' header",
+                    401,
+                    (("WWW-Authenticate", "Bearer"),),
+                )
+            raise ClientError("the credentials presented are not accepted", 403)
+        names = self.selected_names(input_output) or self.engine.names
+        histories = self.history.read_all(names, HISTORY_ANSWER_LIMIT)
+        data = {
+            "checks": history_data(histories),
+            "max_results": self.history.max_results,
+            "max_age": self.history.max_age,
+        }
+        return json_response(envelope("success", data))
 
     def _format_for(self, input_output: InputOutput) -> str:
         """The configured format, unless the request asks for health+json, or is a browser's."""

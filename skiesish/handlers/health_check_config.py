@@ -14,6 +14,7 @@ from ..exceptions import HealthError
 from ..extras import import_extra
 from ..health import Check
 from ..health.check import MAX_THRESHOLD
+from ..health.history import HistorySettings
 from ..responses import check_header
 from ..scrubbing import scrub_text
 from .config import DetailsToken, HandlerConfig
@@ -82,6 +83,7 @@ class HealthCheckConfig(HandlerConfig):
     cache: str | None = None
     cache_namespace: str | None = None
     cache_secret: str | None = None
+    history: HistorySettings | None = None
 
     @pydantic.field_validator("timeout", mode="before")
     @classmethod
@@ -117,6 +119,11 @@ class HealthCheckConfig(HandlerConfig):
                     "on_change(report) method"
                 )
         return value
+
+    @pydantic.field_validator("history", mode="before")
+    @classmethod
+    def _history_settings(cls, value: Any) -> HistorySettings | None:
+        return HistorySettings.from_setting(value)
 
     @pydantic.field_validator("success_status", "failed_status", mode="before")
     @classmethod
