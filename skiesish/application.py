@@ -74,7 +74,7 @@ class Application:
             if unknown or "handler_class" not in application:
                 problem = f"unknown keys {unknown}" if unknown else "no 'handler_class'"
                 raise ConfigurationError(
-                    f"an application dict has {problem}; allowed keys: " + ", ".join(_DICT_KEYS)
+                    f"an application dict has {problem}; allowed keys are " + ", ".join(_DICT_KEYS)
                 )
             return cls(**application)
         if callable(application) and not isinstance(application, type):

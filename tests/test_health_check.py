@@ -170,7 +170,7 @@ def test_failure_reason_is_logged_with_the_service_name(caplog):
         (
             {"servics": ["x"]},
             r"HealthCheck configuration: unknown key 'servics' \(did you mean 'services'\?\); "
-            r"allowed keys: 'cache', 'cache_namespace', 'cache_secret', 'callable', 'checks', .*'services',",
+            r"allowed keys are 'cache', 'cache_namespace', 'cache_secret', 'callable', 'checks', .*'services',",
         ),
         (
             {"services": "cursor_backend"},

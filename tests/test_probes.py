@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import skiesish
-from skiesish import Check
+from skiesish import Check, ConfigurationError
 
 
 def counted(result=True, name="check"):
@@ -143,3 +143,14 @@ def test_bad_probe_configuration_fails_at_build_time(arguments, match):
     """Mistakes in the probes' configuration raise at build time."""
     with pytest.raises((skiesish.ConfigurationError, TypeError), match=match):
         skiesish.Application(skiesish.handlers.Probes, arguments)
+
+
+@pytest.mark.parametrize("key", ["bogus", "cach", "secrets"])
+def test_an_unknown_key_in_the_nested_health_config_lists_every_allowed_key_unmasked(key):
+    """The HealthCheck error inside the probes' error names 'cache' and the others as they are, not masked."""
+    with pytest.raises(ConfigurationError) as caught:
+        skiesish.contexts.TestContext(skiesish.probes(**{key: 1}))
+    message = str(caught.value)
+    assert f"unknown key '{key}'" in message
+    assert "allowed keys are 'cache', 'cache_namespace', 'cache_secret'" in message
+    assert "*" not in message

@@ -59,7 +59,9 @@ def _describe(problem: Any, allowed: list[str]) -> str:
     if problem["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(problem["loc"][0]), allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown key '{key}'{hint}; allowed keys: " + ", ".join(f"'{name}'" for name in allowed)
+        # "allowed keys are", not "allowed keys:": a scrubber reading the message again (a nested
+        # handler's error inside another's) would take "keys: 'cache'" for a secret and mask it.
+        return f"unknown key '{key}'{hint}; allowed keys are " + ", ".join(f"'{name}'" for name in allowed)
     if problem["type"] == "value_error" and not problem["loc"]:
         return scrub_text(str(problem["msg"]).removeprefix("Value error, "))
     value = problem.get("input")
