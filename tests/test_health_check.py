@@ -170,7 +170,8 @@ def test_failure_reason_is_logged_with_the_service_name(caplog):
         (
             {"servics": ["x"]},
             r"HealthCheck configuration: unknown key 'servics' \(did you mean 'services'\?\); "
-            r"allowed keys are 'cache', 'cache_namespace', 'cache_secret', 'callable', 'checks', .*'services',",
+            r"allowed keys are 'cache', 'cache_namespace', 'cache_secret', 'callable', 'checks', "
+            r".*'services',",
         ),
         (
             {"services": "cursor_backend"},
