@@ -1,12 +1,14 @@
-"""Shared fixtures: real database servers (skipped, or failed under CI, when unreachable)."""
+"""Shared fixtures and helpers: real servers (skipped, or failed under CI, when down), one-off check runs."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +20,8 @@ import pytest
 from faultproxy import FaultProxy
 
 from skiesish.backends import ConnectionDetails, Database
+from skiesish.di import DI
+from skiesish.health import Check, CheckResult, HealthEngine, Report
 
 #: The project's folder: where `python -m skiesish serve examples...` is run from.
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +101,45 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return port
+
+
+@contextlib.contextmanager
+def tcp_server(answer: Callable[[socket.socket], object]) -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that gives each connection to ``answer``, then closes it; yields its port.
+
+    One daemon thread accepts the connections and answers them one at a time;
+    leaving the block stops accepting.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                answer(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        listener.close()
+
+
+def evaluate_once(check: Check, **bindings: object) -> Report:
+    """Run ``check`` once in an uncached HealthEngine (with these DI bindings); return the whole report."""
+    engine = HealthEngine([check], DI(bindings=bindings), success_ttl=None, failed_ttl=None)
+    try:
+        return engine.evaluate()
+    finally:
+        engine.close()
+
+
+def run_once(check: Check, **bindings: object) -> CheckResult:
+    """Run ``check`` once, uncached (with these DI bindings), and return its result."""
+    return evaluate_once(check, **bindings).results[0]
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 
 import pytest
-from conftest import require_server
+from conftest import require_server, run_once, tcp_server
 
 import skiesish
 from skiesish import checks
@@ -16,15 +15,6 @@ from skiesish.health import HealthEngine
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
-
-def run(check, **bindings):
-    """Run one check once, uncached, and return its result."""
-    engine = HealthEngine([check], DI(bindings=bindings), success_ttl=None, failed_ttl=None)
-    try:
-        return engine.evaluate().results[0]
-    finally:
-        engine.close()
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ def test_sql_on_the_applications_cursor_backend(tmp_path):
     backend = skiesish.backends.CursorBackend(
         skiesish.backends.Database(skiesish.backends.ConnectionDetails.from_url(f"sqlite:///{tmp_path}/a.db"))
     )
-    result = run(checks.sql(), cursor_backend=backend)
+    result = run_once(checks.sql(), cursor_backend=backend)
     assert result.passed, result.output
     assert result.name == "cursor_backend"
     assert result.output.startswith("ping in ")
@@ -78,19 +68,19 @@ def test_sql_on_the_applications_cursor_backend(tmp_path):
 
 def test_sql_on_sqlite_url(tmp_path):
     """sql(url=sqlite:///...) runs SELECT 1 on that file."""
-    result = run(checks.sql(url=f"sqlite:///{tmp_path}/b.db"))
+    result = run_once(checks.sql(url=f"sqlite:///{tmp_path}/b.db"))
     assert (result.passed, result.name) == (True, f"sql:sqlite:{tmp_path}/b.db")
     assert result.output.startswith("SELECT 1 in ")
 
 
 def test_sql_on_postgresql(postgres_url):
     """sql(url=postgresql://...) passes against the real server."""
-    assert run(checks.sql(url=postgres_url)).passed
+    assert run_once(checks.sql(url=postgres_url)).passed
 
 
 def test_sql_on_mariadb(mysql_url):
     """sql(url=mysql://...) passes against the real server."""
-    assert run(checks.sql(url=mysql_url)).passed
+    assert run_once(checks.sql(url=mysql_url)).passed
 
 
 def test_sql_reuses_its_connection(postgres_url):
@@ -117,14 +107,14 @@ def test_sql_reuses_its_connection(postgres_url):
 )
 def test_sql_fails_when_the_server_is_unreachable(url, free_port):
     """A closed port fails the check with the driver's error, not a hang."""
-    result = run(checks.sql(url=url.format(port=free_port)))
+    result = run_once(checks.sql(url=url.format(port=free_port)))
     assert not result.passed
     assert "Error" in result.output
 
 
 def test_redis_ping(redis_url):
     """redis(url=...) PINGs the real server."""
-    result = run(checks.redis(url=redis_url))
+    result = run_once(checks.redis(url=redis_url))
     assert (result.passed, result.name) == (True, "redis:127.0.0.1:6379/0")
     assert result.output.startswith("PING in ")
 
@@ -135,7 +125,7 @@ def test_redis_reuses_the_applications_client(redis_url):
 
     client = redis.Redis.from_url(redis_url)
     try:
-        result = run(checks.redis(service="redis_client"), redis_client=client)
+        result = run_once(checks.redis(service="redis_client"), redis_client=client)
     finally:
         client.close()
     assert (result.passed, result.name) == (True, "redis_client")
@@ -143,35 +133,35 @@ def test_redis_reuses_the_applications_client(redis_url):
 
 def test_redis_fails_when_unreachable(free_port):
     """A closed Redis port fails the check."""
-    result = run(checks.redis(url=f"redis://127.0.0.1:{free_port}/0"))
+    result = run_once(checks.redis(url=f"redis://127.0.0.1:{free_port}/0"))
     assert not result.passed
     assert "ConnectionError" in result.output
 
 
 def test_amqp_opens_and_closes_a_connection(amqp_url):
     """amqp(url) connects to the real RabbitMQ and closes again."""
-    result = run(checks.amqp(amqp_url))
+    result = run_once(checks.amqp(amqp_url))
     assert (result.passed, result.name) == (True, "amqp:127.0.0.1:5672/%2F")
 
 
 def test_amqp_with_wrong_credentials_fails(amqp_url):
     """A broker refusing the login fails the check."""
-    assert not run(checks.amqp("amqp://guest:wrong@127.0.0.1:5672/%2F")).passed
+    assert not run_once(checks.amqp("amqp://guest:wrong@127.0.0.1:5672/%2F")).passed
 
 
 def test_amqp_fails_when_unreachable(free_port):
     """A closed AMQP port fails the check."""
-    assert not run(checks.amqp(f"amqp://guest:guest@127.0.0.1:{free_port}/%2F")).passed
+    assert not run_once(checks.amqp(f"amqp://guest:guest@127.0.0.1:{free_port}/%2F")).passed
 
 
 def test_tcp_passes_on_an_open_port(postgres_url):
     """tcp() passes when something accepts connections."""
-    assert run(checks.tcp("127.0.0.1", 5432)).passed
+    assert run_once(checks.tcp("127.0.0.1", 5432)).passed
 
 
 def test_tcp_fails_on_a_closed_port(free_port):
     """tcp() fails, naming the address, when nothing listens."""
-    result = run(checks.tcp("127.0.0.1", free_port))
+    result = run_once(checks.tcp("127.0.0.1", free_port))
     assert not result.passed
     assert f"cannot connect to 127.0.0.1:{free_port}" in result.output
 
@@ -179,45 +169,37 @@ def test_tcp_fails_on_a_closed_port(free_port):
 @pytest.mark.parametrize(("path", "expected"), [("/ok", True), ("/missing", False), ("/moved", True)])
 def test_http_judges_the_status(http_server, path, expected):
     """http() passes on 2xx/3xx by default and fails on 4xx, without following redirects."""
-    result = run(checks.http(http_server + path))
+    result = run_once(checks.http(http_server + path))
     assert result.passed is expected, result.output
 
 
 def test_http_expect_status_is_honoured(http_server):
     """expect_status narrows what counts as healthy."""
-    result = run(checks.http(http_server + "/moved", expect_status={200}))
+    result = run_once(checks.http(http_server + "/moved", expect_status={200}))
     assert not result.passed
     assert "answered 302" in result.output
 
 
 def test_http_fails_when_unreachable(free_port):
     """http() fails on a refused connection."""
-    assert not run(checks.http(f"http://127.0.0.1:{free_port}/")).passed
+    assert not run_once(checks.http(f"http://127.0.0.1:{free_port}/")).passed
 
 
 @pytest.fixture
 def not_http_server():
     """A TCP server that answers any request with a 12 kB line that is not an HTTP status line."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
-    def answer():
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                connection.sendall(b"X" * 12_000 + b"\r\n\r\n")
+    def answer(connection):
+        connection.recv(65536)
+        connection.sendall(b"X" * 12_000 + b"\r\n\r\n")
 
-    threading.Thread(target=answer, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
-    listener.close()
+    with tcp_server(answer) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def test_http_reports_an_answer_that_is_not_http_briefly(not_http_server, caplog):
     """A dependency answering garbage fails the check briefly: no garbage quoted whole, no traceback."""
-    result = run(checks.http(not_http_server))
+    result = run_once(checks.http(not_http_server))
     assert not result.passed
     assert "the answer is not HTTP (BadStatusLine" in result.output
     assert len(result.output) < 200
@@ -226,23 +208,23 @@ def test_http_reports_an_answer_that_is_not_http_briefly(not_http_server, caplog
 
 def test_disk_thresholds(tmp_path):
     """disk() passes with a threshold of 0 and fails with one of 100%."""
-    assert run(checks.disk(str(tmp_path), min_free=0)).passed
-    result = run(checks.disk(str(tmp_path), min_free="100%"))
+    assert run_once(checks.disk(str(tmp_path), min_free=0)).passed
+    result = run_once(checks.disk(str(tmp_path), min_free="100%"))
     assert not result.passed
     assert "at least 100% is required" in result.output
 
 
 def test_disk_on_a_missing_path_fails(tmp_path):
     """disk() on a path that does not exist fails, naming it."""
-    result = run(checks.disk(str(tmp_path / "nowhere")))
+    result = run_once(checks.disk(str(tmp_path / "nowhere")))
     assert not result.passed
     assert "nowhere" in result.output
 
 
 def test_memory_thresholds():
     """memory() passes with a threshold of 0 bytes and fails with one no machine has."""
-    assert run(checks.memory(min_available=0)).passed
-    assert not run(checks.memory(min_available=2**62)).passed
+    assert run_once(checks.memory(min_available=0)).passed
+    assert not run_once(checks.memory(min_available=2**62)).passed
 
 
 def test_check_options_pass_through():

@@ -8,24 +8,12 @@ from typing import Any
 
 import pika
 import pytest
-from conftest import require_server
+from conftest import require_server, run_once
 
 import skiesish
 from skiesish import checks
-from skiesish.di import DI
-from skiesish.health import HealthEngine
-from skiesish.health.report import CheckResult
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
-
-def run(check: skiesish.Check) -> CheckResult:
-    """Run ``check`` once, uncached, and return its result."""
-    engine = HealthEngine([check], DI(), success_ttl=None, failed_ttl=None)
-    try:
-        return engine.evaluate().results[0]
-    finally:
-        engine.close()
 
 
 @pytest.fixture
@@ -73,7 +61,7 @@ def publish(channel: Any, queue: str, count: int) -> None:
 def test_a_queue_with_a_consumer_passes_and_is_counted(queue, consumers):
     """A queue with one consumer passes the default min_consumers=1; the output gives both counts."""
     consumers(queue, 1)
-    result = run(checks.amqp(AMQP_URL, queue=queue))
+    result = run_once(checks.amqp(AMQP_URL, queue=queue))
     assert (result.passed, result.name) == (True, f"amqp:127.0.0.1:5672/%2F/{queue}"), result.output
     assert result.output.startswith("1 consumer, 0 messages, connected in ")
 
@@ -81,7 +69,7 @@ def test_a_queue_with_a_consumer_passes_and_is_counted(queue, consumers):
 @pytest.mark.services
 def test_a_queue_without_consumers_fails_by_default(queue):
     """No consumer, and min_consumers=1 by default: the check fails, giving the counts."""
-    result = run(checks.amqp(AMQP_URL, queue=queue))
+    result = run_once(checks.amqp(AMQP_URL, queue=queue))
     assert not result.passed
     assert f"the queue '{queue}' has 0 consumers, 0 messages; at least 1 consumer required" in result.output
 
@@ -90,35 +78,35 @@ def test_a_queue_without_consumers_fails_by_default(queue):
 def test_fewer_consumers_than_required_fail(queue, consumers):
     """Two consumers where three are required fail; two required pass."""
     consumers(queue, 2)
-    assert not run(checks.amqp(AMQP_URL, queue=queue, min_consumers=3)).passed
-    assert run(checks.amqp(AMQP_URL, queue=queue, min_consumers=2)).passed
+    assert not run_once(checks.amqp(AMQP_URL, queue=queue, min_consumers=3)).passed
+    assert run_once(checks.amqp(AMQP_URL, queue=queue, min_consumers=2)).passed
 
 
 @pytest.mark.services
 def test_more_messages_than_allowed_fail(broker, queue):
     """Three waiting messages fail max_messages=2 and pass max_messages=3."""
     publish(broker, queue, 3)
-    too_many = run(checks.amqp(AMQP_URL, queue=queue, min_consumers=0, max_messages=2))
+    too_many = run_once(checks.amqp(AMQP_URL, queue=queue, min_consumers=0, max_messages=2))
     assert not too_many.passed
     assert "has 0 consumers, 3 messages; at most 2 messages allowed" in too_many.output
-    assert run(checks.amqp(AMQP_URL, queue=queue, min_consumers=0, max_messages=3)).passed
+    assert run_once(checks.amqp(AMQP_URL, queue=queue, min_consumers=0, max_messages=3)).passed
 
 
 @pytest.mark.services
 def test_a_missing_queue_fails_and_is_not_created(broker):
     """A queue that does not exist fails the check, and the passive declare does not create it."""
     name = f"skiesish.missing.{uuid.uuid4().int % 10**6}"
-    result = run(checks.amqp(AMQP_URL, queue=name, min_consumers=0))
+    result = run_once(checks.amqp(AMQP_URL, queue=name, min_consumers=0))
     assert not result.passed
     assert f"the queue '{name}' does not exist" in result.output
-    assert not run(checks.amqp(AMQP_URL, queue=name, min_consumers=0)).passed
+    assert not run_once(checks.amqp(AMQP_URL, queue=name, min_consumers=0)).passed
 
 
 @pytest.mark.services
 def test_without_queue_the_check_only_connects():
     """Without queue=, amqp() keeps its name and output: it opens and closes a connection."""
     require_server("RabbitMQ", "127.0.0.1", 5672)
-    result = run(checks.amqp(AMQP_URL))
+    result = run_once(checks.amqp(AMQP_URL))
     assert (result.passed, result.name) == (True, "amqp:127.0.0.1:5672/%2F")
     assert result.output.startswith("connected in ")
 

@@ -20,12 +20,12 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
+from conftest import run_once
 
 import skiesish
 from skiesish import checks
 from skiesish.di import DI
 from skiesish.health import HealthEngine
-from skiesish.health.report import CheckResult
 
 DEADLINE = 1.0  # the check's timeout, in seconds
 SLACK = 0.5  # what the requirement allows past it, in seconds
@@ -89,25 +89,16 @@ def nameserver() -> Iterator[Nameserver]:
     server.close()
 
 
-def run(check: skiesish.Check) -> CheckResult:
-    """Run ``check`` once, uncached, and return its result."""
-    engine = HealthEngine([check], DI(), success_ttl=None, failed_ttl=None)
-    try:
-        return engine.evaluate().results[0]
-    finally:
-        engine.close()
-
-
 def test_a_name_with_records_passes_and_quotes_them(nameserver):
     """a.test has two A records: the check passes, counting and quoting them."""
-    result = run(checks.dns("a.test", nameserver=nameserver.address, timeout=DEADLINE))
+    result = run_once(checks.dns("a.test", nameserver=nameserver.address, timeout=DEADLINE))
     assert (result.passed, result.name) == (True, f"dns:a.test/A via {nameserver.address}")
     assert result.output.startswith("2 A records (192.0.2.1, 192.0.2.2) in ")
 
 
 def test_another_record_type_is_asked_for(nameserver):
     """record_type='MX' asks for MX records."""
-    result = run(checks.dns("mail.test", "MX", nameserver=nameserver.address, timeout=DEADLINE))
+    result = run_once(checks.dns("mail.test", "MX", nameserver=nameserver.address, timeout=DEADLINE))
     assert result.passed, result.output
     assert result.output.startswith("1 MX record (10 a.test.) in ")
 
@@ -134,7 +125,7 @@ def test_each_probe_asks_the_nameserver(nameserver):
 )
 def test_an_unanswered_question_fails_naming_why(nameserver, name, record_type, message):
     """NXDOMAIN, no records of the type, and SERVFAIL each fail with a sentence saying which."""
-    result = run(checks.dns(name, record_type, nameserver=nameserver.address, timeout=DEADLINE))
+    result = run_once(checks.dns(name, record_type, nameserver=nameserver.address, timeout=DEADLINE))
     assert not result.passed
     assert message in result.output
 
@@ -143,7 +134,7 @@ def test_a_nameserver_that_never_answers_fails_within_the_timeout(nameserver):
     """silent.test gets no answer: the check fails within its timeout plus SLACK, saying so."""
     check = checks.dns("silent.test", nameserver=nameserver.address, timeout=DEADLINE)
     started = time.monotonic()
-    result = run(check)
+    result = run_once(check)
     elapsed = time.monotonic() - started
     assert not result.passed
     assert f"no nameserver answered for silent.test within {DEADLINE:g} s" in result.output
@@ -153,7 +144,7 @@ def test_a_nameserver_that_never_answers_fails_within_the_timeout(nameserver):
 def test_a_port_with_no_nameserver_fails_within_the_timeout(free_port):
     """Nothing listens on the nameserver's UDP port: the check fails within its timeout plus SLACK."""
     started = time.monotonic()
-    result = run(checks.dns("a.test", nameserver=f"127.0.0.1:{free_port}", timeout=DEADLINE))
+    result = run_once(checks.dns("a.test", nameserver=f"127.0.0.1:{free_port}", timeout=DEADLINE))
     assert not result.passed
     assert time.monotonic() - started <= DEADLINE + SLACK
 

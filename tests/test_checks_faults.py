@@ -13,7 +13,6 @@ deadline plus SLACK".
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,22 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 from conftest import require_server
 from faultproxy import FaultProxy
-from test_checks_tls import Authority, TLSServer
-from test_faults import DEADLINE, POLL_INTERVAL, SLACK, failing, probe, probe_until
+from test_faults import (
+    DEADLINE,
+    SLACK,
+    after_fault,
+    answer_under,
+    failing,
+    probe,
+    probe_until,
+    runs_around_a_blackhole,
+    statuses_around,
+    uncached_health_checks,
+)
+from tls_servers import Authority, TLSServer
 
 import skiesish
 from skiesish.contexts import TestContext
-from skiesish.environment import Environment
-from skiesish.handlers import HealthCheck
 
 FAULTS = ["refuse", "blackhole", "reset"]
 TARGETS = [
@@ -96,31 +104,16 @@ def proxy(target: Target, fault_proxy: Callable[[int], FaultProxy]) -> FaultProx
 @pytest.fixture
 def health(target: Target, proxy: FaultProxy, tmp_path: Path) -> Iterator[Callable[..., TestContext]]:
     """``health(**config)``: an uncached HealthCheck, ``proxied`` through the proxy, ``direct`` beside it."""
-    contexts: list[TestContext] = []
 
-    def build(**overrides: Any) -> TestContext:
-        config: dict[str, Any] = {
+    def targets() -> dict[str, Any]:
+        return {
             "checks": [
                 target.check_through(proxy.port),
                 skiesish.checks.tcp("127.0.0.1", target.port, timeout=DEADLINE, name="direct"),
-            ],
-            "timeout": DEADLINE,
-            "success_ttl": None,
-            "failed_ttl": None,
-            "details": "always",
-            **overrides,
+            ]
         }
-        environment = Environment(environ={}, env_file=tmp_path / "none")
-        context = skiesish.contexts.test(
-            skiesish.Application(HealthCheck, config), bindings={"environment": environment}
-        )
-        contexts.append(context)
-        return context
 
-    yield build
-    proxy.close()  # first: a check blocked on a held connection is released before its client closes
-    for context in contexts:
-        context.close()
+    yield from uncached_health_checks(proxy, tmp_path, targets, {})
 
 
 def test_pass_answers_200(health: Callable[..., TestContext]) -> None:
@@ -131,10 +124,7 @@ def test_pass_answers_200(health: Callable[..., TestContext]) -> None:
 
 def test_refuse_answers_500_on_the_next_probe(proxy: FaultProxy, health: Callable[..., TestContext]) -> None:
     """Once the port refuses connections, the next probe answers 500, failing only the proxied check."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("refuse")
-    answer = probe(context)
+    answer = answer_under("refuse", proxy, health)
     assert (answer.status, failing(answer)) == (500, ["proxied"])
 
 
@@ -142,10 +132,7 @@ def test_blackhole_answers_500_within_the_deadline(
     proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """A server that accepts and never answers fails the probe within the deadline plus SLACK."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    answer = probe(context)
+    answer = answer_under("blackhole", proxy, health)
     assert answer.status == 500
     assert answer.seconds <= DEADLINE + SLACK
 
@@ -154,19 +141,13 @@ def test_blackhole_leaves_the_healthy_check_passing(
     proxy: FaultProxy, health: Callable[..., TestContext]
 ) -> None:
     """While the proxied check hangs in a blackhole, the healthy check beside it still passes."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    answer = probe(context)
+    answer = answer_under("blackhole", proxy, health)
     assert (answer.passed["direct"], failing(answer)) == (True, ["proxied"])
 
 
 def test_reset_answers_without_hanging(proxy: FaultProxy, health: Callable[..., TestContext]) -> None:
     """After established connections are reset, the next probe fails or reconnects, within the deadline."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode("reset")
-    answer = probe(context)
+    answer = answer_under("reset", proxy, health)
     assert answer.status in (200, 500)
     assert answer.seconds <= DEADLINE + SLACK
 
@@ -176,12 +157,7 @@ def test_answers_200_again_once_the_fault_ends(
     proxy: FaultProxy, health: Callable[..., TestContext], fault: str
 ) -> None:
     """Back to pass, probes answer 200 again within the deadline plus SLACK."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
-    assert probe_until(context, 200, within=DEADLINE + SLACK) is not None
+    assert probe_until(after_fault(fault, proxy, health), 200, within=DEADLINE + SLACK) is not None
 
 
 @pytest.mark.parametrize("fault", ["refuse", "reset"])
@@ -189,13 +165,7 @@ def test_no_probe_fails_once_the_fault_ends(
     proxy: FaultProxy, health: Callable[..., TestContext], fault: str
 ) -> None:
     """Back to pass, the very next probe and all after it pass: no check trips over a dead connection."""
-    context = health()
-    warm_up = [probe(context).status for _ in range(10)]
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
-    after = [probe(context).status for _ in range(10)]
-    assert (warm_up, after) == ([200] * 10, [200] * 10)
+    assert statuses_around(fault, proxy, health) == ([200] * 10, [200] * 10)
 
 
 @pytest.mark.parametrize("connection", ["established", "new"])
@@ -203,20 +173,5 @@ def test_the_checks_own_timeout_ends_its_run_in_a_blackhole(
     proxy: FaultProxy, health: Callable[..., TestContext], connection: str
 ) -> None:
     """In a blackhole the check's own timeout ends its run, so a later probe runs it again."""
-    context = health()
-    engine = context.handler.engine
-    if connection == "established":
-        assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    started = time.monotonic()
-    probe(context)
-    runs = engine.run_count("proxied")
-    limit = started + DEADLINE + SLACK
-    for _ in range(int((DEADLINE + SLACK) / POLL_INTERVAL) + 2):
-        if time.monotonic() >= limit:
-            break
-        time.sleep(POLL_INTERVAL)
-        probe(context)  # starts a new run only if the blackholed one has ended
-        if engine.run_count("proxied") > runs:
-            break
-    assert engine.run_count("proxied") > runs
+    before, after = runs_around_a_blackhole(health(), proxy, connection, own_timeout=DEADLINE)
+    assert after > before

@@ -9,7 +9,6 @@ same servers do not count.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,22 @@ from typing import Any
 import pytest
 from conftest import require_server
 from faultproxy import FaultProxy
-from test_leaks import open_fds, resources, settled, status, within
+from test_leaks import (
+    DEADLINE,
+    PROBES,
+    SAMPLE_EVERY,
+    open_fds,
+    resources,
+    settled,
+    status,
+    statuses_in_a_blackhole,
+    within,
+)
 
 import skiesish
 from skiesish.contexts import TestContext
 from skiesish.environment import Environment
 from skiesish.handlers import HealthCheck
-
-DEADLINE = 1.0  # the engine's deadline and each check's own timeout, in seconds
-PROBES = 1000
-SAMPLE_EVERY = 100  # probes between two looks at the connections held
-POLL_INTERVAL = 0.05
 
 SERVERS = {
     "mqtt": (
@@ -101,16 +105,7 @@ def test_threads_and_fds_return_to_their_baseline_after_a_blackhole(
     proxy, context = probed
     assert [status(context) for _ in range(3)] == [200] * 3
     baseline = resources()
-    proxy.set_mode("blackhole")
-    blackholed = [status(context)]
-    limit = time.monotonic() + DEADLINE / 2
-    for _ in range(int(DEADLINE / POLL_INTERVAL)):  # probes that find the blackholed run still going
-        if time.monotonic() >= limit:
-            break
-        blackholed.append(status(context))
-        time.sleep(POLL_INTERVAL)
-    proxy.set_mode("pass")
-    assert set(blackholed) == {500}
+    assert set(statuses_in_a_blackhole(proxy, context)) == {500}
     assert settled(lambda: status(context) == 200 and within(resources(), baseline)), (
         f"threads and fds: baseline {baseline}, now {resources()}"
     )

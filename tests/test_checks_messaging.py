@@ -7,20 +7,17 @@ server: every connection the check opens shows there as one upstream port.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import select
 import socket
 import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_server, wait_until
+from conftest import require_server, run_once, tcp_server, wait_until
 from faultproxy import FaultProxy
-from test_checks_tls import Authority, server_context
+from tls_servers import Authority, TLSForwarder
 
 import skiesish
 from skiesish import checks
@@ -68,51 +65,42 @@ def result_of(engine: HealthEngine) -> CheckResult:
     return engine.evaluate().results[0]
 
 
-def run(check: skiesish.Check) -> CheckResult:
-    """Run ``check`` once, uncached, and return its result."""
-    engine = HealthEngine([check], DI(), success_ttl=None, failed_ttl=None)
-    try:
-        return result_of(engine)
-    finally:
-        engine.close()
-
-
 def through(url: str, proxy: FaultProxy) -> str:
     """``url`` with the proxy's port in place of the server's."""
     return url.rsplit(":", 1)[0] + f":{proxy.port}"
 
 
-# -- MQTT -----------------------------------------------------------------------------
+# -- MQTT and NATS: one connection, kept from probe to probe ---------------------------
+
+#: Each server whose check keeps a connection: the fixture that finds it, its port, its check.
+KEEPING = {
+    "mqtt": ("mosquitto", MQTT_PORT, checks.mqtt),
+    "nats": ("nats_server", NATS_PORT, checks.nats),
+}
 
 
-@pytest.mark.services
-def test_mqtt_round_trip_passes(mosquitto):
-    """mqtt(url) publishes through the real Mosquitto and receives its message back."""
-    result = run(checks.mqtt(mosquitto))
-    assert (result.passed, result.name) == (True, "mqtt:127.0.0.1:1883")
-    assert result.output.startswith("round trip in ")
+@pytest.fixture(params=[pytest.param(kind, marks=pytest.mark.services) for kind in KEEPING])
+def proxied(
+    request: pytest.FixtureRequest,
+    fault_proxy: Callable[[int], FaultProxy],
+    engines: Callable[[skiesish.Check], HealthEngine],
+) -> tuple[FaultProxy, HealthEngine]:
+    """Mosquitto, then NATS, behind a FaultProxy, and an uncached engine checking it through the proxy."""
+    server, port, check = KEEPING[request.param]
+    proxy = fault_proxy(port)
+    return proxy, engines(check(through(request.getfixturevalue(server), proxy)))
 
 
-@pytest.mark.services
-def test_mqtt_with_a_topic_of_its_own(mosquitto):
-    """topic= names the topic the check publishes to and subscribes to."""
-    assert run(checks.mqtt(mosquitto, topic=f"health/test-{uuid.uuid4().hex[:8]}")).passed
-
-
-@pytest.mark.services
-def test_mqtt_keeps_one_connection_across_probes(mosquitto, fault_proxy, engines):
-    """Twenty uncached probes go over a single connection to the broker."""
-    proxy = fault_proxy(MQTT_PORT)
-    engine = engines(checks.mqtt(through(mosquitto, proxy)))
+def test_keeps_one_connection_across_probes(proxied):
+    """Twenty uncached probes go over a single connection to the broker (or server)."""
+    proxy, engine = proxied
     assert [result_of(engine).passed for _ in range(20)] == [True] * 20
     assert len(proxy.upstream_ports()) == 1
 
 
-@pytest.mark.services
-def test_mqtt_replaces_a_connection_the_broker_dropped_between_probes(mosquitto, fault_proxy, engines):
-    """A connection reset between two probes is noticed before use: the next probe reconnects and passes."""
-    proxy = fault_proxy(MQTT_PORT)
-    engine = engines(checks.mqtt(through(mosquitto, proxy)))
+def test_replaces_a_connection_the_server_dropped_between_probes(proxied):
+    """A connection reset between two probes is noticed and replaced: the next probe reconnects and passes."""
+    proxy, engine = proxied
     assert result_of(engine).passed
     proxy.set_mode("reset")
     proxy.set_mode("pass")
@@ -121,9 +109,26 @@ def test_mqtt_replaces_a_connection_the_broker_dropped_between_probes(mosquitto,
     assert len(proxy.upstream_ports()) == 2
 
 
+# -- MQTT -----------------------------------------------------------------------------
+
+
+@pytest.mark.services
+def test_mqtt_round_trip_passes(mosquitto):
+    """mqtt(url) publishes through the real Mosquitto and receives its message back."""
+    result = run_once(checks.mqtt(mosquitto))
+    assert (result.passed, result.name) == (True, "mqtt:127.0.0.1:1883")
+    assert result.output.startswith("round trip in ")
+
+
+@pytest.mark.services
+def test_mqtt_with_a_topic_of_its_own(mosquitto):
+    """topic= names the topic the check publishes to and subscribes to."""
+    assert run_once(checks.mqtt(mosquitto, topic=f"health/test-{uuid.uuid4().hex[:8]}")).passed
+
+
 def test_mqtt_fails_on_a_closed_port(free_port):
     """Nothing listening: the check fails, naming the address."""
-    result = run(checks.mqtt(f"mqtt://127.0.0.1:{free_port}"))
+    result = run_once(checks.mqtt(f"mqtt://127.0.0.1:{free_port}"))
     assert not result.passed
     assert f"cannot connect to 127.0.0.1:{free_port}" in result.output
 
@@ -131,104 +136,42 @@ def test_mqtt_fails_on_a_closed_port(free_port):
 @pytest.fixture
 def not_mqtt_server() -> Iterator[int]:
     """A server that answers anything with a line of text and hangs up; yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
-    def answer() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(1024)
-                connection.sendall(b"-ERR 'this is not MQTT'\r\n")
+    def answer(connection: socket.socket) -> None:
+        connection.recv(1024)
+        connection.sendall(b"-ERR 'this is not MQTT'\r\n")
 
-    threading.Thread(target=answer, daemon=True).start()
-    yield int(listener.getsockname()[1])
-    listener.close()
+    with tcp_server(answer) as port:
+        yield port
 
 
 def test_mqtt_fails_on_a_server_that_does_not_speak_mqtt(not_mqtt_server):
     """A server answering CONNECT with something else fails the check instead of passing or hanging."""
-    result = run(checks.mqtt(f"mqtt://127.0.0.1:{not_mqtt_server}"))
+    result = run_once(checks.mqtt(f"mqtt://127.0.0.1:{not_mqtt_server}"))
     assert not result.passed
 
 
 @pytest.fixture
 def refusing_broker() -> Iterator[tuple[int, list[bytes]]]:
     """A stand-in broker answering each CONNECT with CONNACK 5 (not authorized); yields (port, CONNECTs)."""
-    listener = socket.create_server(("127.0.0.1", 0))
     received: list[bytes] = []
 
-    def refuse() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                received.append(connection.recv(1024))
-                connection.sendall(bytes([0x20, 0x02, 0x00, 0x05]))
+    def refuse(connection: socket.socket) -> None:
+        received.append(connection.recv(1024))
+        connection.sendall(bytes([0x20, 0x02, 0x00, 0x05]))
 
-    threading.Thread(target=refuse, daemon=True).start()
-    yield int(listener.getsockname()[1]), received
-    listener.close()
+    with tcp_server(refuse) as port:
+        yield port, received
 
 
 def test_mqtt_sends_the_urls_credentials_and_reports_a_refusal(refusing_broker):
     """The URL's user name and password go into CONNECT; a refusing CONNACK fails the check, saying why."""
     port, received = refusing_broker
-    result = run(checks.mqtt(f"mqtt://monitor:pa%24%24word@127.0.0.1:{port}"))
+    result = run_once(checks.mqtt(f"mqtt://monitor:pa%24%24word@127.0.0.1:{port}"))
     assert not result.passed
     assert "the broker refused the connection: Not authorized" in result.output
     assert b"monitor" in received[0]
     assert b"pa$$word" in received[0]
-
-
-class TLSForwarder:
-    """TLS in front of a plain TCP server: each connection is decrypted and forwarded, both ways."""
-
-    def __init__(self, certificate: tuple[Path, Path], target_port: int) -> None:
-        self.context = server_context(certificate)
-        self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        threading.Thread(target=self._accept, name="test-tls-forwarder", daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._forward, args=(connection,), daemon=True).start()
-
-    def _forward(self, connection: socket.socket) -> None:
-        connection.settimeout(10)
-        with (
-            contextlib.suppress(OSError),
-            connection,
-            self.context.wrap_socket(connection, server_side=True) as tls,
-            socket.create_connection(("127.0.0.1", self.target_port), timeout=10) as upstream,
-        ):
-            self._pump(tls, upstream)
-
-    @staticmethod
-    def _pump(tls: Any, upstream: socket.socket) -> None:
-        """Copy both ways on this one thread (a TLS socket must not read and write on two at once)."""
-        while True:
-            ready = [tls] if tls.pending() else select.select([tls, upstream], [], [], 10)[0]
-            if not ready:
-                return
-            for source in ready:
-                data = source.recv(65536)
-                if not data:
-                    return
-                (upstream if source is tls else tls).sendall(data)
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self.listener.close()
 
 
 @pytest.fixture
@@ -244,7 +187,7 @@ def mqtts(mosquitto, tmp_path) -> Iterator[tuple[int, Authority]]:
 def test_mqtts_verifies_the_broker_against_ca_file(mqtts):
     """mqtts:// with the CA as ca_file passes through TLS, named after the broker's host and port."""
     port, authority = mqtts
-    result = run(checks.mqtt(f"mqtts://localhost:{port}", ca_file=str(authority.ca_file)))
+    result = run_once(checks.mqtt(f"mqtts://localhost:{port}", ca_file=str(authority.ca_file)))
     assert (result.passed, result.name) == (True, f"mqtt:localhost:{port}"), result.output
 
 
@@ -252,7 +195,7 @@ def test_mqtts_verifies_the_broker_against_ca_file(mqtts):
 def test_mqtts_fails_on_an_untrusted_certificate(mqtts):
     """mqtts:// against the system's CAs does not trust the test CA's certificate."""
     port, _ = mqtts
-    result = run(checks.mqtt(f"mqtts://localhost:{port}"))
+    result = run_once(checks.mqtt(f"mqtts://localhost:{port}"))
     assert not result.passed
     assert "CERTIFICATE_VERIFY_FAILED" in result.output
 
@@ -359,7 +302,7 @@ def stream(nats_server) -> Iterator[str]:
 @pytest.mark.services
 def test_nats_ping_passes(nats_server):
     """nats(url) gets a PONG from the real server."""
-    result = run(checks.nats(nats_server))
+    result = run_once(checks.nats(nats_server))
     assert (result.passed, result.name) == (True, "nats:127.0.0.1:4222")
     assert result.output.startswith("PING in ")
 
@@ -367,7 +310,7 @@ def test_nats_ping_passes(nats_server):
 @pytest.mark.services
 def test_nats_stream_and_consumer_pass_and_are_counted(nats_server, stream):
     """An existing stream and consumer pass; the output counts the stream's messages and the pending ones."""
-    result = run(checks.nats(nats_server, stream=stream, consumer="worker"))
+    result = run_once(checks.nats(nats_server, stream=stream, consumer="worker"))
     assert (result.passed, result.name) == (True, f"nats:127.0.0.1:4222/{stream}/worker"), result.output
     assert result.output.startswith(f"stream {stream} holds 3 messages, consumer worker has 3 pending in ")
 
@@ -384,7 +327,7 @@ def test_nats_stream_and_consumer_pass_and_are_counted(nats_server, stream):
 def test_nats_a_missing_stream_or_consumer_fails(nats_server, stream, consumer, message):
     """A stream (or a consumer of it) that does not exist fails the check, saying which."""
     name = stream if consumer else f"{stream}_MISSING"
-    result = run(checks.nats(nats_server, stream=name, consumer=consumer))
+    result = run_once(checks.nats(nats_server, stream=name, consumer=consumer))
     assert not result.passed
     assert message.format(stream=stream) in result.output
 
@@ -396,28 +339,6 @@ def test_nats_a_missing_stream_keeps_the_connection(nats_server, fault_proxy, en
     engine = engines(checks.nats(through(nats_server, proxy), stream="SKIESISH_NO_SUCH_STREAM"))
     assert [result_of(engine).passed for _ in range(3)] == [False] * 3
     assert len(proxy.upstream_ports()) == 1
-
-
-@pytest.mark.services
-def test_nats_keeps_one_connection_across_probes(nats_server, fault_proxy, engines):
-    """Twenty uncached probes go over a single connection to the server."""
-    proxy = fault_proxy(NATS_PORT)
-    engine = engines(checks.nats(through(nats_server, proxy)))
-    assert [result_of(engine).passed for _ in range(20)] == [True] * 20
-    assert len(proxy.upstream_ports()) == 1
-
-
-@pytest.mark.services
-def test_nats_replaces_a_connection_the_server_dropped_between_probes(nats_server, fault_proxy, engines):
-    """A connection reset between two probes is replaced: the next probe reconnects and passes."""
-    proxy = fault_proxy(NATS_PORT)
-    engine = engines(checks.nats(through(nats_server, proxy)))
-    assert result_of(engine).passed
-    proxy.set_mode("reset")
-    proxy.set_mode("pass")
-    result = result_of(engine)
-    assert result.passed, result.output
-    assert len(proxy.upstream_ports()) == 2
 
 
 def nats_threads() -> list[threading.Thread]:
@@ -438,7 +359,7 @@ def test_nats_closing_the_engine_stops_the_checks_thread(nats_server):
 
 def test_nats_fails_at_once_on_a_closed_port(free_port):
     """A refused connection fails the check with the refusal, not with a timeout."""
-    result = run(checks.nats(f"nats://127.0.0.1:{free_port}", timeout=30))
+    result = run_once(checks.nats(f"nats://127.0.0.1:{free_port}", timeout=30))
     assert not result.passed
     assert "cannot connect to the NATS server" in result.output
     assert "Connect call failed" in result.output

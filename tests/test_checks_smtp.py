@@ -1,25 +1,23 @@
 """checks.smtp() against local aiosmtpd servers: plain, with STARTTLS, and TLS from the start.
 
-The servers' certificates come from the test CA of tests/test_checks_tls.py.
+The servers' certificates come from the test CA of tests/tls_servers.py.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from test_checks_tls import Authority, server_context
+from conftest import run_once, tcp_server
+from tls_servers import Authority, server_context
 
 import skiesish
 from skiesish import checks
 from skiesish.di import DI
 from skiesish.health import HealthEngine
-from skiesish.health.report import CheckResult
 
 
 class Recorder:
@@ -61,15 +59,6 @@ def smtp_server(free_port: int) -> Iterator[Callable[..., tuple[int, Recorder]]]
         controller.stop()
 
 
-def run(check: skiesish.Check) -> CheckResult:
-    """Run ``check`` once, uncached, and return its result."""
-    engine = HealthEngine([check], DI(), success_ttl=None, failed_ttl=None)
-    try:
-        return engine.evaluate().results[0]
-    finally:
-        engine.close()
-
-
 def certificate_of(authority: Authority, **issued: Any) -> tuple[Path, Path]:
     """A certificate for localhost and 127.0.0.1 from ``authority``."""
     return authority.issue("smtp", **issued)
@@ -78,7 +67,7 @@ def certificate_of(authority: Authority, **issued: Any) -> tuple[Path, Path]:
 def test_ehlo_and_noop_pass_and_the_session_ends_with_quit(smtp_server):
     """A plain session: greeting, EHLO, NOOP, QUIT; the check passes and the server saw one QUIT."""
     port, recorder = smtp_server()
-    result = run(checks.smtp(f"smtp://127.0.0.1:{port}"))
+    result = run_once(checks.smtp(f"smtp://127.0.0.1:{port}"))
     assert (result.passed, result.name) == (True, f"smtp:127.0.0.1:{port}")
     assert result.output.startswith("EHLO, NOOP in ")
     assert (recorder.noops, recorder.quits) == (1, 1)
@@ -99,7 +88,7 @@ def test_starttls_upgrades_the_session(smtp_server, authority):
     """With starttls=True, the session upgrades to TLS, verified against ca_file, and passes."""
     port, recorder = smtp_server(tls_context=server_context(certificate_of(authority)))
     check = checks.smtp(f"smtp://localhost:{port}", starttls=True, ca_file=str(authority.ca_file))
-    result = run(check)
+    result = run_once(check)
     assert result.passed, result.output
     assert result.output.startswith("EHLO, STARTTLS, NOOP in ")
     assert recorder.quits == 1
@@ -108,14 +97,14 @@ def test_starttls_upgrades_the_session(smtp_server, authority):
 def test_smtps_is_tls_from_the_start(smtp_server, authority):
     """smtps:// opens TLS before the greeting, and passes with a trusted certificate."""
     port, _ = smtp_server(ssl_context=server_context(certificate_of(authority)))
-    result = run(checks.smtp(f"smtps://127.0.0.1:{port}", ca_file=str(authority.ca_file)))
+    result = run_once(checks.smtp(f"smtps://127.0.0.1:{port}", ca_file=str(authority.ca_file)))
     assert (result.passed, result.name) == (True, f"smtps:127.0.0.1:{port}")
 
 
 def test_starttls_fails_when_the_server_does_not_offer_it(smtp_server, authority):
     """A server without STARTTLS fails a check that asks for it."""
     port, _ = smtp_server()
-    result = run(checks.smtp(f"smtp://127.0.0.1:{port}", starttls=True, ca_file=str(authority.ca_file)))
+    result = run_once(checks.smtp(f"smtp://127.0.0.1:{port}", starttls=True, ca_file=str(authority.ca_file)))
     assert not result.passed
     assert f"127.0.0.1:{port} does not offer STARTTLS" in result.output
 
@@ -123,7 +112,7 @@ def test_starttls_fails_when_the_server_does_not_offer_it(smtp_server, authority
 def test_starttls_fails_on_an_untrusted_certificate(smtp_server, authority):
     """STARTTLS against the system's CAs does not trust the test CA's certificate."""
     port, _ = smtp_server(tls_context=server_context(certificate_of(authority)))
-    result = run(checks.smtp(f"smtp://localhost:{port}", starttls=True))
+    result = run_once(checks.smtp(f"smtp://localhost:{port}", starttls=True))
     assert not result.passed
     assert "CERTIFICATE_VERIFY_FAILED" in result.output
 
@@ -131,14 +120,14 @@ def test_starttls_fails_on_an_untrusted_certificate(smtp_server, authority):
 def test_starttls_fails_on_a_certificate_for_another_host(smtp_server, authority):
     """A certificate for another name fails the STARTTLS handshake."""
     port, _ = smtp_server(tls_context=server_context(certificate_of(authority, names=("other.test",))))
-    result = run(checks.smtp(f"smtp://localhost:{port}", starttls=True, ca_file=str(authority.ca_file)))
+    result = run_once(checks.smtp(f"smtp://localhost:{port}", starttls=True, ca_file=str(authority.ca_file)))
     assert not result.passed
     assert "Hostname mismatch" in result.output
 
 
 def test_a_closed_port_fails(free_port):
     """Nothing listening: the check fails, naming the address."""
-    result = run(checks.smtp(f"smtp://127.0.0.1:{free_port}"))
+    result = run_once(checks.smtp(f"smtp://127.0.0.1:{free_port}"))
     assert not result.passed
     assert f"cannot open an SMTP session with 127.0.0.1:{free_port}" in result.output
 
@@ -146,25 +135,13 @@ def test_a_closed_port_fails(free_port):
 @pytest.fixture
 def refusing_server() -> Iterator[int]:
     """A server that greets every client with 554 (no service) and hangs up; yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def greet() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.sendall(b"554 no SMTP service here\r\n")
-
-    threading.Thread(target=greet, daemon=True).start()
-    yield int(listener.getsockname()[1])
-    listener.close()
+    with tcp_server(lambda connection: connection.sendall(b"554 no SMTP service here\r\n")) as port:
+        yield port
 
 
 def test_a_greeting_other_than_220_fails(refusing_server):
     """A server that greets with 554 fails the check, quoting the code."""
-    result = run(checks.smtp(f"smtp://127.0.0.1:{refusing_server}"))
+    result = run_once(checks.smtp(f"smtp://127.0.0.1:{refusing_server}"))
     assert not result.passed
     assert f"127.0.0.1:{refusing_server} greeted with 554 no SMTP service here" in result.output
 

@@ -1,173 +1,25 @@
 """checks.tls_certificate() against local TLS servers showing certificates this file makes.
 
-A local CA (made with the cryptography package) issues certificates that
-are valid, expiring in five days, expired, not yet valid, and for another
-host; a second CA stands for an untrusted one. Each is served by a TLS
-server on a loopback thread. The helpers here (:class:`Authority`,
-:class:`TLSServer`) are also used by the SMTP, MQTT and fault tests.
+A local CA (from tests/tls_servers.py) issues certificates that are valid,
+expiring in five days, expired, not yet valid, and for another host; a
+second CA stands for an untrusted one. Each is served by a TLS server on a
+loopback thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import ipaddress
-import socket
-import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from conftest import evaluate_once, run_once, tcp_server
+from tls_servers import DAY, Authority, TLSServer
 
 import skiesish
 from skiesish import checks
 from skiesish.di import DI
 from skiesish.health import HealthEngine
-from skiesish.health.report import CheckResult, Report
-
-DAY = datetime.timedelta(days=1)
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _write_pem(path: Path, *blobs: bytes) -> Path:
-    path.write_bytes(b"".join(blobs))
-    return path
-
-
-class Authority:
-    """A certificate authority that issues server certificates for tests, as PEM files in ``folder``."""
-
-    def __init__(self, folder: Path, label: str) -> None:
-        self.folder, self.label = folder, label
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"skiesish test CA {label}")])
-        self.name = name
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(_now() - DAY)
-            .not_valid_after(_now() + 365 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        self.ca_file = _write_pem(
-            folder / f"ca-{label}.pem", self.certificate.public_bytes(serialization.Encoding.PEM)
-        )
-
-    def issue(
-        self,
-        stem: str,
-        names: tuple[str, ...] = ("localhost",),
-        valid_from: datetime.timedelta = -DAY,
-        valid_until: datetime.timedelta = 90 * DAY,
-    ) -> tuple[Path, Path]:
-        """A server certificate for ``names`` (and 127.0.0.1), valid from/until these offsets from now.
-
-        Returns the paths of its PEM certificate and key.
-        """
-        key = ec.generate_private_key(ec.SECP256R1())
-        alternatives: list[x509.GeneralName] = [x509.DNSName(name) for name in names]
-        if names == ("localhost",):
-            alternatives.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-            .issuer_name(self.name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(_now() + valid_from)
-            .not_valid_after(_now() + valid_until)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-        certificate_file = _write_pem(
-            self.folder / f"{self.label}-{stem}.pem", certificate.public_bytes(serialization.Encoding.PEM)
-        )
-        key_file = _write_pem(
-            self.folder / f"{self.label}-{stem}.key",
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
-        return certificate_file, key_file
-
-
-def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
-    """A server-side TLS context showing ``certificate`` (its PEM certificate and key files)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    return context
-
-
-class TLSServer:
-    """A TLS server on 127.0.0.1 that completes each handshake, then reads until the client leaves.
-
-    Each connection gets a daemon thread of its own; :meth:`close` stops
-    accepting.
-    """
-
-    def __init__(self, certificate: tuple[Path, Path]) -> None:
-        self.context = server_context(certificate)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.handshakes = 0
-        threading.Thread(target=self._accept, name="test-tls-server", daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        connection.settimeout(10)
-        with (
-            contextlib.suppress(OSError),
-            connection,
-            self.context.wrap_socket(connection, server_side=True) as tls,
-        ):
-            self.handshakes += 1
-            while tls.recv(1024):
-                pass
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self.listener.close()
 
 
 @pytest.fixture(scope="module")
@@ -197,20 +49,6 @@ def serve() -> Iterator[object]:
         server.close()
 
 
-def evaluate(check: skiesish.Check) -> Report:
-    """Run ``check`` once, uncached, and return the whole report."""
-    engine = HealthEngine([check], DI(), success_ttl=None, failed_ttl=None)
-    try:
-        return engine.evaluate()
-    finally:
-        engine.close()
-
-
-def run(check: skiesish.Check) -> CheckResult:
-    """Run ``check`` once, uncached, and return its result."""
-    return evaluate(check).results[0]
-
-
 def local(port: int, authority: Authority, **options: object) -> skiesish.Check:
     """tls_certificate() of 127.0.0.1:``port`` as localhost, trusting ``authority``."""
     return checks.tls_certificate(
@@ -224,7 +62,7 @@ def local(port: int, authority: Authority, **options: object) -> skiesish.Check:
 def test_a_valid_certificate_passes_and_says_how_long_it_lasts(authority, serve):
     """A trusted certificate for the name, valid for 90 days, passes; the output counts the days left."""
     port = serve(authority.issue("valid"))
-    result = run(local(port, authority))
+    result = run_once(local(port, authority))
     assert (result.passed, result.status, result.name) == (True, "pass", f"tls:127.0.0.1:{port}/localhost")
     assert result.output.startswith("valid for 89 days more (until ")
     assert "; handshake in " in result.output
@@ -234,13 +72,13 @@ def test_the_ip_address_itself_is_checked_without_server_name(authority, serve):
     """Without server_name, the host (here an IP address) is the name the certificate must hold."""
     port = serve(authority.issue("valid"))
     check = checks.tls_certificate("127.0.0.1", port, ca_file=str(authority.ca_file))
-    assert run(check).passed
+    assert run_once(check).passed
 
 
 def test_an_expiry_beyond_a_shorter_warning_window_passes(authority, serve):
     """A certificate expiring in five days passes when warn_days is three."""
     port = serve(authority.issue("five-days", valid_until=5 * DAY + datetime.timedelta(hours=1)))
-    assert run(local(port, authority, warn_days=3)).passed
+    assert run_once(local(port, authority, warn_days=3)).passed
 
 
 # -- warnings -----------------------------------------------------------------------
@@ -249,7 +87,7 @@ def test_an_expiry_beyond_a_shorter_warning_window_passes(authority, serve):
 def test_an_expiry_within_warn_days_warns_and_keeps_the_whole_up(authority, serve):
     """Expiring in five days, within 14: the check fails as 'warn', and the report stays healthy."""
     port = serve(authority.issue("five-days", valid_until=5 * DAY + datetime.timedelta(hours=1)))
-    report = evaluate(local(port, authority))
+    report = evaluate_once(local(port, authority))
     [result] = report.results
     assert (result.passed, result.status, report.status, report.passed) == (False, "warn", "warn", True)
     assert "expires in 5 days (on " in result.output
@@ -259,7 +97,7 @@ def test_an_expiry_within_warn_days_warns_and_keeps_the_whole_up(authority, serv
 def test_an_expiry_within_fail_days_says_so(authority, serve):
     """Expiring in five days, within fail_days=7: the output names the failure window."""
     port = serve(authority.issue("five-days", valid_until=5 * DAY + datetime.timedelta(hours=1)))
-    result = run(local(port, authority, fail_days=7))
+    result = run_once(local(port, authority, fail_days=7))
     assert not result.passed
     assert "within the 7-day failure window" in result.output
 
@@ -267,7 +105,7 @@ def test_an_expiry_within_fail_days_says_so(authority, serve):
 def test_critical_true_makes_a_failure_fail_the_whole(authority, serve):
     """With critical=True the same failure is 'fail', and so is the report."""
     port = serve(authority.issue("expired", valid_until=-DAY))
-    report = evaluate(local(port, authority, critical=True))
+    report = evaluate_once(local(port, authority, critical=True))
     assert (report.results[0].status, report.status) == ("fail", "fail")
 
 
@@ -286,7 +124,7 @@ def test_critical_true_makes_a_failure_fail_the_whole(authority, serve):
 def test_an_invalid_certificate_fails_naming_why(authority, serve, issued, message):
     """Expired, not yet valid, or for another host: the check fails with OpenSSL's reason."""
     port = serve(authority.issue("invalid", **issued))
-    result = run(local(port, authority))
+    result = run_once(local(port, authority))
     assert (result.passed, result.status) == (False, "warn")
     assert f"the certificate of 127.0.0.1:{port} is not valid: {message}" in result.output
 
@@ -294,7 +132,7 @@ def test_an_invalid_certificate_fails_naming_why(authority, serve, issued, messa
 def test_a_certificate_from_an_untrusted_ca_fails(authority, stranger, serve):
     """A certificate issued by a CA that is not in ca_file fails as untrusted."""
     port = serve(stranger.issue("valid"))
-    result = run(local(port, authority))
+    result = run_once(local(port, authority))
     assert not result.passed
     assert "unable to get local issuer certificate" in result.output
 
@@ -302,14 +140,14 @@ def test_a_certificate_from_an_untrusted_ca_fails(authority, stranger, serve):
 def test_the_systems_cas_do_not_trust_the_test_ca(authority, serve):
     """Without ca_file the system's CAs are used, and they do not know the test CA."""
     port = serve(authority.issue("valid"))
-    result = run(checks.tls_certificate("127.0.0.1", port, server_name="localhost"))
+    result = run_once(checks.tls_certificate("127.0.0.1", port, server_name="localhost"))
     assert not result.passed
     assert "unable to get local issuer certificate" in result.output
 
 
 def test_a_closed_port_fails(authority, free_port):
     """Nothing listening: the check fails, naming the address."""
-    result = run(local(free_port, authority))
+    result = run_once(local(free_port, authority))
     assert not result.passed
     assert f"no TLS handshake with 127.0.0.1:{free_port}" in result.output
 
@@ -317,25 +155,13 @@ def test_a_closed_port_fails(authority, free_port):
 @pytest.fixture
 def plain_server() -> Iterator[int]:
     """A TCP server that answers anything with a line of text, not TLS; yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def answer() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.sendall(b"220 hello, this is not TLS\r\n")
-
-    threading.Thread(target=answer, daemon=True).start()
-    yield int(listener.getsockname()[1])
-    listener.close()
+    with tcp_server(lambda connection: connection.sendall(b"220 hello, this is not TLS\r\n")) as port:
+        yield port
 
 
 def test_a_server_that_does_not_speak_tls_fails(authority, plain_server):
     """An answer that is not TLS fails the handshake."""
-    result = run(local(plain_server, authority))
+    result = run_once(local(plain_server, authority))
     assert not result.passed
     assert f"no TLS handshake with 127.0.0.1:{plain_server}" in result.output
 

@@ -65,30 +65,37 @@ def proxy(server: Server, fault_proxy: Callable[[int], FaultProxy]) -> FaultProx
     return fault_proxy(server.port)
 
 
-@pytest.fixture
-def health(server: Server, proxy: FaultProxy, tmp_path: Path) -> Iterator[Callable[..., TestContext]]:
-    """Build a HealthCheck on ``server`` through ``proxy``: ``health(**config)`` overrides the defaults."""
+def uncached_health_checks(
+    proxy: FaultProxy,
+    tmp_path: Path,
+    targets: Callable[[], dict[str, Any]],
+    environ: dict[str, str],
+    **context_options: Any,
+) -> Iterator[Callable[..., TestContext]]:
+    """The body of a ``health`` fixture: ``health(**config)`` builds a HealthCheck, closed afterwards.
+
+    Each holds what ``targets()`` gives (its checks, made afresh each time),
+    a deadline of DEADLINE, no caching and details always, then the keys
+    given to ``health``; its environment is ``environ``, and
+    ``context_options`` go to ``skiesish.contexts.test``. The proxy is
+    closed before the HealthChecks.
+    """
     contexts: list[TestContext] = []
 
     def build(**overrides: Any) -> TestContext:
-        url = server.url_through(proxy)
         config: dict[str, Any] = {
-            "checks": [
-                server.make_check(url=url, timeout=DEADLINE, name="proxied"),
-                skiesish.checks.tcp("127.0.0.1", server.port, timeout=DEADLINE, name="direct"),
-            ],
-            "services": ["cursor_backend"] if server.is_sql else [],
+            **targets(),
             "timeout": DEADLINE,
             "success_ttl": None,
             "failed_ttl": None,
             "details": "always",
             **overrides,
         }
-        environment = Environment(environ={"DATABASE_URL": url}, env_file=tmp_path / "none")
+        environment = Environment(environ=environ, env_file=tmp_path / "none")
         context = skiesish.contexts.test(
             skiesish.Application(HealthCheck, config),
             bindings={"environment": environment},
-            cursor_backend_to_memory_backend=False,
+            **context_options,
         )
         contexts.append(context)
         return context
@@ -97,6 +104,25 @@ def health(server: Server, proxy: FaultProxy, tmp_path: Path) -> Iterator[Callab
     proxy.close()  # first: a check blocked on a held connection is released before its client closes
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def health(server: Server, proxy: FaultProxy, tmp_path: Path) -> Iterator[Callable[..., TestContext]]:
+    """Build a HealthCheck on ``server`` through ``proxy``: ``health(**config)`` overrides the defaults."""
+    url = server.url_through(proxy)
+
+    def targets() -> dict[str, Any]:
+        return {
+            "checks": [
+                server.make_check(url=url, timeout=DEADLINE, name="proxied"),
+                skiesish.checks.tcp("127.0.0.1", server.port, timeout=DEADLINE, name="direct"),
+            ],
+            "services": ["cursor_backend"] if server.is_sql else [],
+        }
+
+    yield from uncached_health_checks(
+        proxy, tmp_path, targets, {"DATABASE_URL": url}, cursor_backend_to_memory_backend=False
+    )
 
 
 @pytest.fixture
@@ -170,6 +196,55 @@ def answer_under(fault: str, proxy: FaultProxy, health: Callable[..., TestContex
     return probe(context)
 
 
+def after_fault(fault: str, proxy: FaultProxy, health: Callable[..., TestContext]) -> TestContext:
+    """Probe once while healthy (200) and once under ``fault``, then switch the proxy back to pass."""
+    context = health()
+    assert probe(context).status == 200
+    proxy.set_mode(fault)
+    probe(context)
+    proxy.set_mode("pass")
+    return context
+
+
+def statuses_around(
+    fault: str, proxy: FaultProxy, health: Callable[..., TestContext]
+) -> tuple[list[int], list[int]]:
+    """The statuses of ten probes before ``fault``, and of ten after it (one probe under it, then pass)."""
+    context = health()
+    warm_up = [probe(context).status for _ in range(10)]
+    proxy.set_mode(fault)
+    probe(context)
+    proxy.set_mode("pass")
+    return warm_up, [probe(context).status for _ in range(10)]
+
+
+def runs_around_a_blackhole(
+    context: TestContext, proxy: FaultProxy, connection: str, own_timeout: float
+) -> tuple[int, int]:
+    """The proxied check's run count after a probe in a blackhole, and after later probes in it.
+
+    With ``connection="established"`` one healthy probe comes first. The
+    later probes go on every POLL_INTERVAL until one starts a new run of the
+    check, or ``own_timeout`` plus SLACK has passed since the blackhole began.
+    """
+    engine = context.handler.engine
+    if connection == "established":
+        assert probe(context).status == 200
+    proxy.set_mode("blackhole")
+    started = time.monotonic()
+    probe(context)
+    runs = engine.run_count("proxied")
+    limit = started + own_timeout + SLACK
+    for _ in range(int((own_timeout + SLACK) / POLL_INTERVAL) + 2):
+        if time.monotonic() >= limit:
+            break
+        time.sleep(POLL_INTERVAL)
+        probe(context)  # starts a new run only if the blackholed one has ended
+        if engine.run_count("proxied") > runs:
+            break
+    return runs, engine.run_count("proxied")
+
+
 # -- one fault at a time ------------------------------------------------------------
 
 
@@ -239,26 +314,11 @@ def test_proxied_check_gives_up_at_its_own_timeout_in_a_blackhole(
     server: Server, proxy: FaultProxy, health: Callable[..., TestContext], connection: str
 ) -> None:
     """In a blackhole a ready-made check's own socket timeout ends its run, so a later probe runs it again."""
-    context = health(services=[])
-    engine = context.handler.engine
-    if connection == "established":
-        assert probe(context).status == 200
-    proxy.set_mode("blackhole")
-    started = time.monotonic()
-    probe(context)
-    runs = engine.run_count("proxied")
     # libpq (and psycopg after it) treat a connect_timeout under 2 s as 2 s ("connect_timeout" in
     # PostgreSQL's libpq documentation, section 34.1.2), and a blackholed run may have to connect.
     own_timeout = max(DEADLINE, 2.0) if server.name == "postgresql" else DEADLINE
-    limit = started + own_timeout + SLACK
-    for _ in range(int((own_timeout + SLACK) / POLL_INTERVAL) + 2):
-        if time.monotonic() >= limit:
-            break
-        time.sleep(POLL_INTERVAL)
-        probe(context)  # starts a new run only if the blackholed one has ended
-        if engine.run_count("proxied") > runs:
-            break
-    assert engine.run_count("proxied") > runs
+    before, after = runs_around_a_blackhole(health(services=[]), proxy, connection, own_timeout)
+    assert after > before
 
 
 # -- recovery -----------------------------------------------------------------------
@@ -269,12 +329,7 @@ def test_answers_200_again_once_the_fault_ends(
     proxy: FaultProxy, health: Callable[..., TestContext], fault: str
 ) -> None:
     """Back to pass, probes answer 200 again within the deadline plus SLACK."""
-    context = health()
-    assert probe(context).status == 200
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
-    assert probe_until(context, 200, within=DEADLINE + SLACK) is not None
+    assert probe_until(after_fault(fault, proxy, health), 200, within=DEADLINE + SLACK) is not None
 
 
 @pytest.mark.parametrize("fault", ["refuse", "reset"])
@@ -282,13 +337,7 @@ def test_no_probe_fails_once_the_fault_ends(
     proxy: FaultProxy, health: Callable[..., TestContext], fault: str
 ) -> None:
     """Back to pass, no probe fails: no check trips over a connection that died while the fault lasted."""
-    context = health()
-    warm_up = [probe(context).status for _ in range(10)]
-    proxy.set_mode(fault)
-    probe(context)
-    proxy.set_mode("pass")
-    after = [probe(context).status for _ in range(10)]
-    assert (warm_up, after) == ([200] * 10, [200] * 10)
+    assert statuses_around(fault, proxy, health) == ([200] * 10, [200] * 10)
 
 
 def app_through_fault(

@@ -73,6 +73,20 @@ def within(left: tuple[int, ...], right: tuple[int, ...]) -> bool:
     return all(a <= b for a, b in zip(left, right, strict=True))
 
 
+def statuses_in_a_blackhole(proxy: FaultProxy, context: TestContext) -> list[int]:
+    """Blackhole ``proxy`` and probe for half the deadline; return the statuses, the proxy passing again."""
+    proxy.set_mode("blackhole")
+    blackholed = [status(context)]
+    limit = time.monotonic() + DEADLINE / 2
+    for _ in range(int(DEADLINE / POLL_INTERVAL)):  # probes that find the blackholed run still going
+        if time.monotonic() >= limit:
+            break
+        blackholed.append(status(context))
+        time.sleep(POLL_INTERVAL)
+    proxy.set_mode("pass")
+    return blackholed
+
+
 # -- the server's view of our connections ----------------------------------------
 
 
@@ -196,16 +210,7 @@ def test_threads_and_fds_return_to_their_baseline_after_a_blackhole(
         context = health(url, checks=[target.make_check(url=url, timeout=DEADLINE)])
     assert [status(context) for _ in range(3)] == [200] * 3
     baseline = resources()
-    proxy.set_mode("blackhole")
-    blackholed = [status(context)]
-    limit = time.monotonic() + DEADLINE / 2
-    for _ in range(int(DEADLINE / POLL_INTERVAL)):  # probes that find the blackholed run still going
-        if time.monotonic() >= limit:
-            break
-        blackholed.append(status(context))
-        time.sleep(POLL_INTERVAL)
-    proxy.set_mode("pass")
-    assert set(blackholed) == {500}
+    assert set(statuses_in_a_blackhole(proxy, context)) == {500}
     assert settled(lambda: status(context) == 200 and within(resources(), baseline)), (
         f"threads and fds: baseline {baseline}, now {resources()}"
     )
