@@ -20,6 +20,7 @@ TARGET_RATIO = 0.85
 APPS = (
     App("bare WSGI function (upper limit)", "apps.bare", "main"),
     App("skiesish HealthCheck", "apps.skiesish_throughput", "main"),
+    App("skiesish HealthCheck, history and OpenTelemetry on", "apps.skiesish_listeners", "main"),
     App("clearskies v1 HealthCheck", "apps.clearskies_throughput", "peers"),
     App("py-healthcheck on Flask", "apps.pyhealthcheck_throughput", "peers", "/healthcheck"),
     App("flask-healthz on Flask", "apps.flask_healthz_throughput", "peers", "/healthz/live"),
@@ -113,6 +114,11 @@ def throughput(bench: Bench) -> Section:
     bare = bare_result.median if isinstance(bare_result, Measurement) else None
     section.rows += table_rows(APPS, results, lambda app, result: row(app, result, bare), len(HEADERS))
     section.targets.append(skiesish_target(results["apps.skiesish_throughput"], bare))
+    section.targets.append(
+        skiesish_target(
+            results["apps.skiesish_listeners"], bare, subject="skiesish, history and OpenTelemetry on"
+        )
+    )
     section.notes.append(
         "errors counts non-2xx answers and socket errors over all runs; a server with errors is "
         "not answering its probes correctly, whatever its speed."

@@ -143,8 +143,10 @@ class HealthEngine:
             reported passing again, for checks without their own.
         listeners: objects told what the engine sees, on a thread of their
             own: ``on_run(CheckRun)`` after every run of a check (not for
-            cached results), ``on_change(Report)`` when the overall status
-            changes (see :meth:`add_listener`).
+            results reused from this engine's cache; a result another process
+            ran, through the shared cache, is told with ``cached=True``),
+            ``on_change(Report)`` when the status of a selection the engine
+            reports on changes (see :meth:`add_listener`).
 
     Example:
         >>> engine = HealthEngine([Check(lambda: True, name="always")], di)
