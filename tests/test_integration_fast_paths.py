@@ -133,3 +133,34 @@ def test_the_default_json_body_follows_a_new_result_and_a_new_host_name(monkeypa
     assert json.loads(health.run()[0])["status"] == "failure"
     monkeypatch.setattr(socket, "gethostname", lambda: "renamed-host")
     assert json.loads(health.run()[0])["hostname"] == "renamed-host"
+
+
+def test_a_fresh_report_reads_the_host_name_at_most_once_per_refresh(monkeypatch):
+    """socket.gethostname() (which lets go of the GIL) is not called again for each cached probe."""
+    import socket
+
+    from skiesish.integrations import healthcheck
+
+    calls = []
+    monkeypatch.setattr(socket, "gethostname", lambda: calls.append(1) or "web-1")
+    monkeypatch.setattr(healthcheck, "HOSTNAME_REFRESH", 3600.0)
+    health = HealthCheck(success_ttl=60)
+    health.add_check(lambda: (True, "said"))
+    bodies = [json.loads(health.run()[0]) for _ in range(5)]
+    assert [body["hostname"] for body in bodies] == ["web-1"] * 5
+    assert len(calls) == 2  # the run's own report, then the report kept from its cached result
+
+
+def test_a_renamed_host_shows_once_the_refresh_is_due_even_with_the_same_report(monkeypatch):
+    """With the report unchanged, a new host name is read once HOSTNAME_REFRESH has passed."""
+    import socket
+
+    from skiesish.integrations import healthcheck
+
+    monkeypatch.setattr(healthcheck, "HOSTNAME_REFRESH", 0.0)
+    health = HealthCheck(success_ttl=60)
+    health.add_check(lambda: (True, "said"))
+    monkeypatch.setattr(socket, "gethostname", lambda: "web-1")
+    assert json.loads(health.run()[0])["hostname"] == "web-1"
+    monkeypatch.setattr(socket, "gethostname", lambda: "renamed-host")
+    assert json.loads(health.run()[0])["hostname"] == "renamed-host"

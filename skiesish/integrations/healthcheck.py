@@ -350,12 +350,22 @@ class HealthCheck:
             return self._engine
 
     def _json_parts(self, report: Report) -> _JSONParts:
-        """The default JSON body of ``report`` but for its timestamp, made once per report and host name."""
-        hostname = socket.gethostname()
+        """The default JSON body of ``report`` but for its timestamp, made once per report and host name.
+
+        The host name is read again for each new report, and at least every
+        :data:`HOSTNAME_REFRESH` seconds: ``socket.gethostname()`` lets go of
+        the GIL, which on a server's busy threads costs a cached probe more
+        than the rest of its answer.
+        """
         parts = self._parts
+        now = time.monotonic()
+        if parts is not None and parts.report is report and now < parts.hostname_until:
+            return parts
+        hostname = socket.gethostname()
         if parts is None or parts.report is not report or parts.hostname != hostname:
             results = [self._shown_result(result) for result in report.results]
             parts = self._parts = _JSONParts(report, hostname, results)
+        parts.hostname_until = now + HOSTNAME_REFRESH
         return parts
 
     def _shown_result(self, result: CheckResult) -> ResultDict:
@@ -420,11 +430,13 @@ class _JSONParts:
     one) would make at the same moment, for a fraction of the work.
     """
 
-    __slots__ = ("after", "before", "hostname", "report")
+    __slots__ = ("after", "before", "hostname", "hostname_until", "report")
 
     def __init__(self, report: Report, hostname: str, results: list[ResultDict]) -> None:
         self.report = report
         self.hostname = hostname
+        #: Until when (``time.monotonic()``) the host name is taken as read.
+        self.hostname_until = 0.0
         status = "success" if report.passed else "failure"
         head = json.dumps({"hostname": hostname, "status": status})
         self.before = head[:-1] + ', "timestamp": '
@@ -433,6 +445,9 @@ class _JSONParts:
     def body(self) -> str:
         return self.before + repr(time.time()) + self.after
 
+
+#: Seconds the host name in the default JSON body is taken as read, while the report stays the same.
+HOSTNAME_REFRESH = 1.0
 
 #: The handlers that are no code of the user's: the answer can be made on an event loop.
 _BUILT_IN_HANDLERS: tuple[ResultsHandler | None, ...] = (None, json_success_handler, json_failed_handler)
