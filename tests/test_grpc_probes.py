@@ -389,3 +389,17 @@ def test_the_guides_kubernetes_probes_ask_services_the_example_serves() -> None:
     assert f"0.0.0.0:{port}" in container["command"]
     services = HealthStatuses(health.handler).services
     assert {probe["grpc"]["service"] for probe in probes.values()} <= set(services)
+
+
+def test_the_grpc_client_imports_neither_the_engine_nor_pydantic() -> None:
+    """`check --grpc` loads grpcio and the client, not the servicer's engine, handlers and pydantic."""
+    code = (
+        "import sys; import skiesish.integrations.grpc.client; "
+        "print(sorted(m for m in sys.modules if m == 'pydantic' or m.startswith('skiesish.health') "
+        "or m.startswith('skiesish.handlers')))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "[]"

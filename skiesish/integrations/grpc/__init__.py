@@ -20,9 +20,17 @@ Example:
     >>> servicer = add_health_servicer(server, context, services={"db": ["postgres"]})
 """
 
-from .server import HealthServer, start_health_server
-from .servicer import AsyncHealthServicer, HealthServicer, add_async_health_servicer, add_health_servicer
-from .statuses import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN, HealthStatuses
+from __future__ import annotations
+
+from .codes import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --grpc` imports this package, and little else
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .server import HealthServer, start_health_server
+    from .servicer import AsyncHealthServicer, HealthServicer, add_async_health_servicer, add_health_servicer
+    from .statuses import HealthStatuses
 
 __all__ = [
     "NOT_SERVING",
@@ -37,3 +45,30 @@ __all__ = [
     "add_health_servicer",
     "start_health_server",
 ]
+
+#: Each public name's module, imported on first use: a client (``check --grpc``) needs none of
+#: them, and they bring the engine, the handlers and pydantic.
+_NAMES = {
+    "HealthServer": "server",
+    "start_health_server": "server",
+    "AsyncHealthServicer": "servicer",
+    "HealthServicer": "servicer",
+    "add_async_health_servicer": "servicer",
+    "add_health_servicer": "servicer",
+    "HealthStatuses": "statuses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'skiesish.integrations.grpc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from .protocol import STATUS_NAMES, grpc, health_pb2, health_pb2_grpc
-from .statuses import SERVING
+from .codes import SERVING, STATUS_NAMES
+from .protocol import grpc, health_pb2, health_pb2_grpc
 
 __all__ = ["HealthAnswer", "ask"]
 

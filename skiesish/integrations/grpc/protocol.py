@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...exceptions import MissingExtraError
-from .statuses import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN
+from .codes import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN
 
 try:
     import grpc
@@ -14,17 +14,10 @@ except ImportError as error:
         "pip install 'skiesish[grpc]'"
     ) from error
 
-__all__ = ["RESPONSES", "STATUS_NAMES", "grpc", "health_pb2", "health_pb2_grpc"]
+__all__ = ["RESPONSES", "grpc", "health_pb2", "health_pb2_grpc"]
 
 #: One response per status, made once: the servicers never change them.
 RESPONSES = {
     status: health_pb2.HealthCheckResponse(status=status)
     for status in (UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN)
-}
-#: Each status's name, as ``health.proto`` spells it.
-STATUS_NAMES = {
-    UNKNOWN: "UNKNOWN",
-    SERVING: "SERVING",
-    NOT_SERVING: "NOT_SERVING",
-    SERVICE_UNKNOWN: "SERVICE_UNKNOWN",
 }

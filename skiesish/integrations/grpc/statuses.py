@@ -28,6 +28,7 @@ from ...handlers.probes import Probes
 from ...health import HealthEngine, Report
 from ...log import logger
 from ...service_state import ServiceState
+from .codes import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN
 
 __all__ = [
     "DEFAULT_WATCH_INTERVAL",
@@ -39,8 +40,6 @@ __all__ = [
     "Subscription",
 ]
 
-#: ``grpc.health.v1.HealthCheckResponse.ServingStatus`` values.
-UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
 #: Seconds between the background refresh's looks at the watched services.
 DEFAULT_WATCH_INTERVAL = 1.0
 #: The fewest seconds allowed between two looks (each look only reruns expired checks).
