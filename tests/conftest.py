@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faultproxy import FaultProxy
@@ -258,3 +260,49 @@ def poll_until(url: str, status: int, what: str, seconds: float = 30) -> bytes:
         seconds,
     )
     return answers[-1][1]
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (1100 x 500) driven by Selenium through Debian's chromedriver."""
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (binary and driver):
+        reason = (
+            "Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)"
+        )
+        if os.environ.get("CI") or os.environ.get("SKIESISH_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1100,500",
+    ):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    yield browser
+    browser.quit()
+
+
+def usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the command's ``main(arguments)``, expecting exit 2; return the error line it printed."""
+    from skiesish.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    last_line = capsys.readouterr().err.splitlines()[-1]
+    assert last_line.startswith("skiesish check: error: ")
+    return last_line

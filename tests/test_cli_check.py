@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import skiesish_command
+from conftest import skiesish_command, usage_error
 from webtest.http import StopableWSGIServer
 
 import skiesish
@@ -31,16 +31,6 @@ def server() -> Iterator[StopableWSGIServer]:
     running = StopableWSGIServer.create(application)
     yield running
     running.shutdown()
-
-
-def usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run ``main(arguments)``, expecting exit 2; return the error line it printed."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(arguments)
-    assert exit_info.value.code == 2
-    last_line = capsys.readouterr().err.splitlines()[-1]
-    assert last_line.startswith("skiesish check: error: ")
-    return last_line
 
 
 def test_the_summary_never_shows_the_urls_credentials(server, capsys):

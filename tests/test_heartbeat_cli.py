@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import skiesish_command
+from conftest import skiesish_command, usage_error
 
 import skiesish
 from skiesish import heartbeat as heartbeat_module
@@ -29,16 +29,6 @@ def make_old(path: str, seconds: float) -> None:
     """Set the modification time of ``path`` to ``seconds`` ago."""
     then = time.time() - seconds
     os.utime(path, (then, then))
-
-
-def usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run ``main(arguments)``, expecting exit 2; return the error line it printed."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(arguments)
-    assert exit_info.value.code == 2
-    last_line = capsys.readouterr().err.splitlines()[-1]
-    assert last_line.startswith("skiesish check: error: ")
-    return last_line
 
 
 def test_a_fresh_beat_is_healthy(beat_file, capsys):

@@ -98,40 +98,6 @@ def test_probes_without_text_html_keep_their_format():
 
 
 @pytest.fixture
-def chromium():
-    """A headless Chromium driven by Selenium through Debian's chromedriver."""
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (binary and driver):
-        reason = (
-            "Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI") or os.environ.get("SKIESISH_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--window-size=1100,500",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    yield browser
-    browser.quit()
-
-
-@pytest.fixture
 def served_page():
     """The status page served by a real waitress server."""
     server = StopableWSGIServer.create(status_app(), threads=2)

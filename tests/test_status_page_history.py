@@ -147,36 +147,6 @@ def test_an_unknown_status_read_from_a_file_is_drawn_grey() -> None:
 
 
 @pytest.fixture
-def chromium() -> Iterator[Any]:
-    """A headless Chromium driven by Selenium through Debian's chromedriver."""
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (binary and driver):
-        reason = (
-            "Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI") or os.environ.get("SKIESISH_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    options.add_argument("--window-size=1400,600")
-    browser = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    yield browser
-    browser.quit()
-
-
-@pytest.fixture
 def served_history() -> Iterator[str]:
     """A page with ten minutes of history (down, up, down, then up when the browser asks), on waitress."""
     app = history_app(Switch())
@@ -194,6 +164,7 @@ def test_the_timelines_render_in_chromium(chromium: Any, served_history: str, tm
     """In Chromium each row shows a visible timeline; segments are red and green, tooltips plain text."""
     from selenium.webdriver.common.by import By
 
+    chromium.set_window_size(1400, 600)  # room for the timeline column beside the outputs
     chromium.get(served_history)
     rows = chromium.find_elements(By.CSS_SELECTOR, "tr.check")
     assert [row.get_attribute("data-check") for row in rows] == ["database", "cache"]
