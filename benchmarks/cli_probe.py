@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from harness.environment import install_regular
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,15 +69,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory() as folder:
-            venv = Path(folder) / "venv"
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run(
-                [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(ROOT)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            python, skiesish = str(venv / "bin" / "python"), str(venv / "bin" / "skiesish")
+            python, skiesish = install_regular(Path(folder))
             # Time a healthy probe, not a refused one: a server that did not start would be quicker.
             probe = subprocess.run([skiesish, "check", "--url", url], capture_output=True, text=True)
             if probe.returncode != 0:

@@ -24,9 +24,10 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from harness.environment import install_regular
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,15 +61,7 @@ def main() -> None:
         raise SystemExit("hyperfine is not installed (Debian: apt-get install hyperfine)")
     load_before = load_average()
     with tempfile.TemporaryDirectory() as folder:
-        venv = Path(folder) / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(ROOT)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        python, skiesish = str(venv / "bin" / "python"), str(venv / "bin" / "skiesish")
+        python, skiesish = install_regular(Path(folder))
         beat_file = os.path.join(folder, "worker.beat")
         beat_once = f"import skiesish; skiesish.Heartbeat({beat_file!r}).beat()"
         subprocess.run([python, "-c", beat_once], check=True)

@@ -21,6 +21,7 @@ __all__ = [
     "describe_machine",
     "ensure_peers_venv",
     "ensure_wrk",
+    "install_regular",
     "package_versions",
 ]
 
@@ -163,3 +164,23 @@ def describe_machine() -> Machine:
         skiesish_source=skiesish_source(),
         load_average=" / ".join(f"{load:.2f}" for load in os.getloadavg()),
     )
+
+
+def install_regular(folder: Path) -> tuple[str, str]:
+    """A fresh venv in ``folder`` with skiesish installed as a container image would have it.
+
+    A regular, not editable, install: an editable one adds an import hook to
+    every interpreter start, which a start-up benchmark would measure.
+
+    Returns:
+        The venv's ``python`` and ``skiesish`` command, as paths.
+    """
+    venv = Path(folder) / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(PROJECT_DIR)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return str(venv / "bin" / "python"), str(venv / "bin" / "skiesish")
