@@ -306,3 +306,69 @@ def usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> str
     last_line = capsys.readouterr().err.splitlines()[-1]
     assert last_line.startswith("skiesish check: error: ")
     return last_line
+
+
+class ListenedService:
+    """A HealthCheck (caching off) with a critical ``database`` and a non-critical ``cache`` check,
+    whose runs and changes go to ``listener``; the test says whether each check passes.
+
+    Attributes:
+        healthy: each check's outcome for the next probe.
+        outputs: what each check says when it fails.
+    """
+
+    #: A hang guard for waits that end as soon as their condition holds, never a speed target.
+    WAIT = 60
+
+    def __init__(self, listener: Any, database_output: str = "connection refused") -> None:
+        import skiesish
+
+        self.listener = listener
+        self.healthy = {"database": True, "cache": True}
+        self.outputs = {"database": database_output, "cache": "cache is full"}
+
+        def database() -> Any:
+            return self.healthy["database"] or (False, self.outputs["database"])
+
+        def cache() -> Any:
+            return self.healthy["cache"] or (False, self.outputs["cache"])
+
+        self.context = skiesish.contexts.test(
+            skiesish.Application(
+                skiesish.handlers.HealthCheck,
+                {
+                    "checks": [
+                        skiesish.Check(database, name="database"),
+                        skiesish.Check(cache, name="cache", critical=False),
+                    ],
+                    "success_ttl": None,
+                    "failed_ttl": None,
+                    "listeners": [listener],
+                },
+            )
+        )
+        self.engine = self.context.handler.engine
+
+    def probe(self, database: bool = True, cache: bool = True) -> int:
+        """Set the checks' outcomes, answer one probe, wait until the listener has been told; the status."""
+        self.healthy.update(database=database, cache=cache)
+        _, status, _ = self.context()
+        assert self.engine.wait_notified(self.WAIT)
+        return int(status)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def service_for() -> Iterator[Callable[..., ListenedService]]:
+    """``service_for(listener, ...)`` makes a :class:`ListenedService`; all are closed after the test."""
+    made: list[ListenedService] = []
+
+    def make(listener: Any, **options: Any) -> ListenedService:
+        made.append(ListenedService(listener, **options))
+        return made[-1]
+
+    yield make
+    for service in made:
+        service.close()

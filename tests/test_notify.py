@@ -13,6 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import ListenedService
 
 import skiesish
 from skiesish.exceptions import ConfigurationError
@@ -127,75 +128,21 @@ def clock(monkeypatch):
     return fake
 
 
-class Service:
-    """A HealthCheck with a critical ``database`` and a non-critical ``cache`` check, told what to say."""
-
-    def __init__(self, webhook: Webhook) -> None:
-        self.webhook = webhook
-        self.healthy = {"database": True, "cache": True}
-        self.outputs = {"database": "connection refused", "cache": "cache is full"}
-
-        def database():
-            return self.healthy["database"] or (False, self.outputs["database"])
-
-        def cache():
-            return self.healthy["cache"] or (False, self.outputs["cache"])
-
-        self.context = skiesish.contexts.test(
-            skiesish.Application(
-                HealthCheck,
-                {
-                    "checks": [
-                        skiesish.Check(database, name="database"),
-                        skiesish.Check(cache, name="cache", critical=False),
-                    ],
-                    "success_ttl": None,
-                    "failed_ttl": None,
-                    "listeners": [webhook],
-                },
-            )
-        )
-        self.engine = self.context.handler.engine
-
-    def probe(self, database: bool = True, cache: bool = True) -> int:
-        """Set the checks' outcomes, answer one probe, and wait until the webhook has been told."""
-        self.healthy.update(database=database, cache=cache)
-        _, status, _ = self.context()
-        assert self.engine.wait_notified(WAIT)
-        return status
-
-    def settle(self) -> None:
-        """Wait until the webhook has sent (or given up on) every notice due."""
-        assert self.webhook.flush(WAIT)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def service_for():
-    """Make Services, all closed after the test."""
-    made: list[Service] = []
-
-    def make(webhook: Webhook) -> Service:
-        made.append(Service(webhook))
-        return made[-1]
-
-    yield make
-    for service in made:
-        service.close()
+def settle(service: ListenedService) -> None:
+    """Wait until the service's webhook has sent (or given up on) every notice due."""
+    assert service.listener.flush(WAIT)
 
 
 def test_a_failure_and_its_recovery_are_sent_in_order(receiver, webhooks, service_for):
     """A healthy start sends nothing; a failure sends a notice naming the check; passing again, a recovery."""
     service = service_for(webhooks(receiver.url, min_interval=0))
     assert service.probe() == 200
-    service.settle()
+    settle(service)
     assert receiver.notices == []
     assert service.probe(database=False) == 500
-    service.settle()
+    settle(service)
     assert service.probe() == 200
-    service.settle()
+    settle(service)
     failure, recovery = receiver.notices
     assert failure["status"] == "fail"
     assert failure["previous_status"] == "pass"
@@ -225,11 +172,11 @@ def test_warn_is_told_apart_from_fail(receiver, webhooks, service_for):
     service = service_for(webhooks(receiver.url, min_interval=0, service="billing"))
     service.probe()
     service.probe(cache=False)
-    service.settle()
+    settle(service)
     service.probe(database=False, cache=False)
-    service.settle()
+    settle(service)
     service.probe()
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("warn", "pass", False), ("fail", "warn", False), ("pass", "fail", True)]
     warn, fail, _ = receiver.notices
     assert [(check["name"], check["status"], check["critical"]) for check in warn["checks"]] == [
@@ -247,7 +194,7 @@ def test_a_failing_start_is_sent_without_a_previous_status(receiver, webhooks, s
     """When the very first evaluation fails, the notice says so, with no status before it."""
     service = service_for(webhooks(receiver.url, min_interval=0))
     service.probe(database=False)
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", None, False)]
 
 
@@ -271,18 +218,18 @@ def test_changes_within_min_interval_are_coalesced_into_the_next_notice(
     service = service_for(webhooks(receiver.url, min_interval=60))
     service.probe()
     service.probe(database=False)  # sent: no notice of trouble before it
-    service.settle()
+    settle(service)
     clock.now += 1
     service.probe()  # a recovery: sent at once
-    service.settle()
+    settle(service)
     clock.now += 1
     service.probe(database=False)  # within 60 s of the failure notice: held
     clock.now += 1
     service.probe(database=True, cache=False)  # held too
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", "pass", False), ("pass", "fail", True)]
     clock.now += 57  # the gap ends
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", "pass", False), ("pass", "fail", True), ("warn", "pass", False)]
     coalesced = receiver.notices[-1]
     assert [(change["previous_status"], change["status"]) for change in coalesced["changes"]] == [
@@ -298,14 +245,14 @@ def test_trouble_that_came_and_went_within_the_gap_is_not_lost(receiver, webhook
     service.probe()
     service.probe(database=False)
     service.probe()
-    service.settle()
+    settle(service)
     clock.now += 10
     service.probe(database=False)
     service.probe()
-    service.settle()
+    settle(service)
     assert len(receiver.notices) == 2
     clock.now += 50
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", "pass", False), ("pass", "fail", True), ("pass", "pass", False)]
     assert [(change["previous_status"], change["status"]) for change in receiver.notices[-1]["changes"]] == [
         ("pass", "fail"),
@@ -318,19 +265,19 @@ def test_a_recovery_is_never_held_by_the_gap(receiver, webhooks, service_for, cl
     service = service_for(webhooks(receiver.url, min_interval=60))
     service.probe()
     service.probe(database=False)
-    service.settle()
+    settle(service)
     clock.now += 1
     service.probe(database=True, cache=False)  # held
     clock.now += 1
     service.probe()
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", "pass", False), ("pass", "fail", True)]
     assert [(change["previous_status"], change["status"]) for change in receiver.notices[-1]["changes"]] == [
         ("fail", "warn"),
         ("warn", "pass"),
     ]
     clock.now += 60
-    service.settle()
+    settle(service)
     assert len(receiver.notices) == 2  # nothing was left held
 
 
@@ -341,7 +288,7 @@ def test_the_signature_verifies_with_the_shared_secret(receiver, webhooks, servi
         webhooks(receiver.url, min_interval=0, secret=secret, headers={"X-Team": "payments"})
     )
     service.probe(database=False)
-    service.settle()
+    settle(service)
     [(_, headers, body)] = receiver.attempts
     timestamp = headers[TIMESTAMP_HEADER]
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -357,7 +304,7 @@ def test_without_a_secret_nothing_is_signed(receiver, webhooks, service_for):
     """No secret, no signature header (a timestamp is still sent)."""
     service = service_for(webhooks(receiver.url, min_interval=0))
     service.probe(database=False)
-    service.settle()
+    settle(service)
     [(_, headers, _)] = receiver.attempts
     assert SIGNATURE_HEADER not in headers
     assert TIMESTAMP_HEADER in headers
@@ -368,7 +315,7 @@ def test_a_failing_receiver_is_tried_again_until_it_takes_the_notice(receiver, w
     receiver.plan.extend(["fail", "fail"])
     service = service_for(webhooks(receiver.url, min_interval=0, backoff=0.001))
     service.probe(database=False)
-    service.settle()
+    settle(service)
     assert [behaviour for behaviour, _, _ in receiver.attempts] == ["fail", "fail", "ok"]
     assert len({headers["X-Skiesish-Delivery"] for _, headers, _ in receiver.attempts}) == 1
     assert len({body for _, _, body in receiver.attempts}) == 1
@@ -381,12 +328,12 @@ def test_retries_stop_after_the_bound(receiver, webhooks, service_for, caplog):
     service = service_for(webhooks(receiver.url, min_interval=0, attempts=3, backoff=0.001))
     with caplog.at_level(logging.WARNING, logger="skiesish"):
         service.probe(database=False)
-        service.settle()
+        settle(service)
     assert [behaviour for behaviour, _, _ in receiver.attempts] == ["fail"] * 3
     assert "gave up on the fail notice after 3 of 3 attempts: answered 500" in caplog.text
     receiver.plan.clear()
     service.probe()
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("pass", "fail", True)]
 
 
@@ -396,7 +343,7 @@ def test_a_client_error_is_not_tried_again(receiver, webhooks, service_for, capl
     service = service_for(webhooks(receiver.url, min_interval=0, backoff=0.001))
     with caplog.at_level(logging.WARNING, logger="skiesish"):
         service.probe(database=False)
-        service.settle()
+        settle(service)
     assert [behaviour for behaviour, _, _ in receiver.attempts] == ["reject"]
     assert "after 1 of 5 attempts: answered 400: no" in caplog.text
 
@@ -406,7 +353,7 @@ def test_a_hanging_receiver_is_timed_out_and_tried_again(receiver, webhooks, ser
     receiver.plan.append("hang")
     service = service_for(webhooks(receiver.url, min_interval=0, timeout=0.5, backoff=0.001))
     service.probe(database=False)
-    service.settle()
+    settle(service)
     assert receiver.hanging.is_set()
     assert not receiver.release.is_set()  # the hung attempt was never answered
     assert [behaviour for behaviour, _, _ in receiver.attempts] == ["hang", "ok"]
@@ -427,7 +374,7 @@ def test_a_probe_is_never_delayed_by_a_hanging_receiver(receiver, webhooks, serv
     assert len(receiver.attempts) == 1
     assert webhook.flush(timeout=0) is False  # still sending
     receiver.release.set()
-    service.settle()
+    settle(service)
     assert receiver.statuses() == [("fail", "pass", False), ("pass", "fail", True), ("fail", "pass", False)]
 
 
@@ -444,7 +391,7 @@ def test_a_full_queue_drops_the_oldest_notice(receiver, webhooks, service_for, c
         service.probe(database=False)  # waiting: warn, fail (the pass is dropped)
     assert "has 2 notices waiting; dropped the oldest (status pass)" in caplog.text
     receiver.release.set()
-    service.settle()
+    settle(service)
     assert [status for status, _, _ in receiver.statuses()] == ["fail", "warn", "fail"]
 
 
@@ -456,7 +403,7 @@ def test_an_unreachable_url_is_logged_never_raised(webhooks, service_for, caplog
     service = service_for(webhooks(url, min_interval=0, attempts=2, backoff=0.001))
     with caplog.at_level(logging.WARNING, logger="skiesish"):
         assert service.probe(database=False) == 500
-        service.settle()
+        settle(service)
     assert "gave up on the fail notice after 2 of 2 attempts: ConnectionRefusedError" in caplog.text
     assert "sk_live" not in caplog.text
     assert "api_key=********" in caplog.text
