@@ -374,3 +374,22 @@ def test_py_healthcheck_add_check_after_the_first_request_keeps_the_others_cache
     assert status == 500
     assert [result["checker"] for result in json.loads(body)["results"]] == ["first", "second"]
     assert first.runs == 1
+
+
+def test_probes_listeners_hear_readiness_changes_only() -> None:
+    """With skiesish.probes, on_change listeners hear readiness, never liveness mixed in."""
+    recorder = Recorder()
+    ready = Scripted(True, False)
+    live = Scripted(False)
+    context = skiesish.contexts.TestContext(
+        skiesish.probes(
+            live=[Check(live, name="loop")],
+            ready=[Check(ready, name="database")],
+            listeners=[recorder],
+            **NO_CACHE,
+        )
+    )
+    for path in ("/livez", "/readyz", "/livez", "/readyz"):
+        context.respond(InputOutput("GET", path))
+    assert context.handler.health.engine.wait_notified(10)
+    assert recorder.changes == ["pass", "fail"]

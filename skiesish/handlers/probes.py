@@ -99,6 +99,8 @@ class Probes(Handler):
     def prepare(self) -> None:
         self.health = HealthCheck(self.di)
         self.health.configure({**self.config.health, "checks": self.config.all_checks()})
+        # The probes never report on all checks at once: listeners (a webhook, metrics) hear readiness.
+        self.health.engine.status_watch.listened_label = "ready"
         self.names = {probe: self.config.names_for(probe) for probe in ("live", "ready", "startup")}
         self._started: set[str] = set()
         self._has_started = not self.names["startup"]

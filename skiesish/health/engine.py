@@ -145,8 +145,9 @@ class HealthEngine:
             own: ``on_run(CheckRun)`` after every run of a check (not for
             results reused from this engine's cache; a result another process
             ran, through the shared cache, is told with ``cached=True``),
-            ``on_change(Report)`` when the status of a selection the engine
-            reports on changes (see :meth:`add_listener`).
+            ``on_change(Report)`` when the overall status changes (for
+            ``skiesish.probes``, which never reports on all checks at once:
+            readiness; see :meth:`add_listener`).
 
     Example:
         >>> engine = HealthEngine([Check(lambda: True, name="always")], di)

@@ -28,26 +28,45 @@ class StatusWatch:
     ``skiesish`` logger, which scrubs them.
 
     Args:
-        on_change: called with the new report after each change, on the
-            watch's own thread (started on the first change); whatever it
-            raises is logged and the next change is still delivered.
+        on_change: called with the new report after each change of any
+            label, on the watch's own thread (started on the first change);
+            whatever it raises is logged and the next change is still delivered.
+
+    Listeners added with :meth:`add_listener` hear the changes of one label
+    only, :attr:`listened_label`, so that a notice never mixes two
+    selections' statuses: ``""`` (all checks) by default, ``"ready"`` for
+    the probes, which never report on all checks at once.
     """
 
     def __init__(self, on_change: Callable[[Report], Any] | None = None) -> None:
         self.on_change = on_change
+        #: The label whose changes the added listeners hear.
+        self.listened_label = ""
         self._statuses: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._told: dict[Callable[[Report], Any], Callable[[tuple[str, Report]], Any]] = {}
         self._notifier = Notifier(
-            "skiesish-on-change", [] if on_change is None else [on_change], "the on_change callback failed"
+            "skiesish-on-change",
+            [] if on_change is None else [lambda change: on_change(change[1])],
+            "the on_change callback failed",
         )
 
     def add_listener(self, listener: Callable[[Report], Any]) -> None:
-        """Tell ``listener`` too of each later change of the overall status."""
-        self._notifier.add(listener)
+        """Tell ``listener`` too of each later change of :attr:`listened_label`'s status."""
+
+        def told(change: tuple[str, Report]) -> None:
+            label, report = change
+            if label == self.listened_label:
+                listener(report)
+
+        self._told[listener] = told
+        self._notifier.add(told)
 
     def remove_listener(self, listener: Callable[[Report], Any]) -> None:
         """Stop telling ``listener``."""
-        self._notifier.remove(listener)
+        told = self._told.pop(listener, None)
+        if told is not None:
+            self._notifier.remove(told)
 
     def note(self, report: Report, label: str = "") -> None:
         """Take ``report`` as the latest for ``label``; log and call back if its status changed."""
@@ -70,7 +89,7 @@ class StatusWatch:
                 previous or "not yet known",
                 reasons or "no results yet",
             )
-        self._notifier.tell(report)
+        self._notifier.tell((label, report))
 
     def close(self) -> None:
         """Stop the listeners' thread once the changes already noted are delivered."""
