@@ -39,6 +39,10 @@ class _AnsweredError(HealthError):
     """A failure the server answered (a missing stream, say): the connection itself is fine, and kept."""
 
 
+class _ConnectionLost(Exception):
+    """The connection closed while a probe waited on it (nats-py told its disconnected callback)."""
+
+
 async def _ignore(*args: Any) -> None:
     """nats-py's callbacks, silenced: the check reports what went wrong itself (nats-py would log it)."""
 
@@ -60,6 +64,8 @@ class _Session:
         self._nats = nats_module
         self._url, self._stream, self._consumer = url, stream, consumer
         self._client: Any = None
+        #: Set (on the loop) once the current client's connection is lost.
+        self._lost: asyncio.Event | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="skiesish-nats", daemon=True)
@@ -104,21 +110,60 @@ class _Session:
             raise
 
     async def _exercise(self, deadline: Deadline) -> str:
-        errors = self._nats.errors
         client = self._client
-        if client is None or not client.is_connected:
-            self._discard()
-            client = self._client = self._nats.aio.client.Client()
-            await self._connect(client, deadline)
+        is_kept = client is not None and client.is_connected
+        if not is_kept:
+            client = await self._new_client(deadline)
         try:
-            await client.flush(timeout=deadline.left("waiting for PONG"))
-        except errors.Error as error:
-            raise HealthError(f"PING got no PONG: {str(error) or type(error).__name__}") from None
+            await self._ping(client, deadline)
+        except _ConnectionLost:
+            # A kept connection the server (or the network) dropped since the last probe may still
+            # look connected until the PING is sent: connect afresh once, in the time left.
+            if not is_kept:
+                raise HealthError("the NATS server closed the connection during the PING") from None
+            client = await self._new_client(deadline)
+            try:
+                await self._ping(client, deadline)
+            except _ConnectionLost:
+                raise HealthError("the NATS server closed the connection during the PING") from None
         if self._stream is None:
             return "PING"
         return await self._jetstream(client, deadline)
 
-    async def _connect(self, client: Any, deadline: Deadline) -> None:
+    async def _new_client(self, deadline: Deadline) -> Any:
+        """Drop the current client and connect a new one, watching for the loss of its connection."""
+        self._discard()
+        client = self._client = self._nats.aio.client.Client()
+        lost = self._lost = asyncio.Event()
+
+        async def on_lost(*args: Any) -> None:
+            lost.set()
+
+        await self._connect(client, deadline, on_lost)
+        return client
+
+    async def _ping(self, client: Any, deadline: Deadline) -> None:
+        """PING and wait for the PONG; ``_ConnectionLost`` as soon as the connection closes meanwhile."""
+        errors = self._nats.errors
+        assert self._lost is not None  # set with the client
+        flushing = asyncio.ensure_future(client.flush(timeout=deadline.left("waiting for PONG")))
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({flushing, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if not flushing.done():
+            flushing.cancel()
+            await asyncio.gather(flushing, return_exceptions=True)
+            raise _ConnectionLost
+        try:
+            flushing.result()
+        except errors.ConnectionClosedError:
+            raise _ConnectionLost from None
+        except errors.Error as error:
+            raise HealthError(f"PING got no PONG: {str(error) or type(error).__name__}") from None
+
+    async def _connect(self, client: Any, deadline: Deadline, on_lost: Any = _ignore) -> None:
         """Connect ``client``, giving up at the first failed attempt.
 
         nats-py tries its server pool again and again while connecting (with
@@ -139,8 +184,8 @@ class _Session:
                 max_reconnect_attempts=0,
                 name="skiesish health check",
                 error_cb=on_error,
-                disconnected_cb=_ignore,
-                closed_cb=_ignore,
+                disconnected_cb=on_lost,
+                closed_cb=on_lost,
             )
         )
         try:
