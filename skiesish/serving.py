@@ -11,9 +11,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `check --url` loads as little as it can
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeGuard
 
-__all__ = ["create_waitress_server", "grpc_target", "listen_address"]
+__all__ = ["MAX_SERVICE_NAME", "create_waitress_server", "grpc_target", "is_service_name", "listen_address"]
 
 
 def listen_address(text: str, option: str = "--listen") -> str:
@@ -111,3 +111,12 @@ def grpc_target(target: Any, option: str) -> str:
     if ":" in host and not (host.startswith("[") and host.endswith("]")):
         raise ValueError(f"{expected}; got {target!r}: put an IPv6 address in brackets")
     return target
+
+
+#: The longest gRPC health service name skiesish accepts, asks about or serves.
+MAX_SERVICE_NAME = 200
+
+
+def is_service_name(name: object) -> TypeGuard[str]:
+    """Whether ``name`` may be a gRPC health service name here: printable text of at most 200 characters."""
+    return isinstance(name, str) and len(name) <= MAX_SERVICE_NAME and name.isprintable()

@@ -8,7 +8,7 @@ from typing import Any
 from ..exceptions import ConfigurationError, HealthError
 from ..health import Check
 from ..scrubbing import scrub_text
-from ..serving import grpc_target
+from ..serving import grpc_target, is_service_name
 from .base import DEFAULT_SOCKET_TIMEOUT, Lazy, bounded_by, build_check, check_timeout, import_extra, latency
 
 __all__ = ["grpc"]
@@ -40,7 +40,7 @@ def grpc(
         target = grpc_target(target, "grpc(): target")
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
-    if not isinstance(service, str) or len(service) > 200 or not service.isprintable():
+    if not is_service_name(service):
         raise ConfigurationError(
             f"grpc(): service must be a printable string of at most 200 characters, got {service!r:.80}"
         )

@@ -264,7 +264,7 @@ def validate_check(arguments: argparse.Namespace) -> None:
 def _validate_grpc_check(arguments: argparse.Namespace) -> None:
     """``check --grpc HOST:PORT [--service NAME] [--timeout S]``, in place."""
     from ..durations import MAX_TIMEOUT
-    from ..serving import grpc_target
+    from ..serving import grpc_target, is_service_name
     from .arguments import seconds_option
 
     for option, value in (("--path", arguments.path), ("--verbose", arguments.verbose or None)):
@@ -272,7 +272,7 @@ def _validate_grpc_check(arguments: argparse.Namespace) -> None:
             raise ValueError(f"{option} goes with MODULE:ATTR; with --grpc only the serving status is read")
     arguments.grpc = grpc_target(arguments.grpc, "--grpc")
     service = "" if arguments.service is None else arguments.service
-    if len(service) > 200 or not service.isprintable():
+    if not is_service_name(service):
         raise ValueError(f"--service expects a printable name of at most 200 characters, got {service!r:.80}")
     arguments.service = service
     timeout = str(DEFAULT_TIMEOUT) if arguments.timeout is None else arguments.timeout
@@ -302,21 +302,10 @@ def quick_heartbeat_check(argv: list[str]) -> tuple[str, float] | None:
 
     Anything else returns ``None`` and goes through the full parser and its messages.
     """
-    if len(argv) not in (3, 5) or argv[0] != "check" or argv[1] != "--heartbeat":
+    quick = _quick_check(argv, "--heartbeat", "--max-age", _DEFAULT_MAX_AGE, _QUICK_MAX_AGE)
+    if quick is None or not quick[0] or quick[0].startswith("-"):
         return None
-    path, max_age = argv[2], _DEFAULT_MAX_AGE
-    if not path or path.startswith("-"):
-        return None
-    if len(argv) == 5:
-        if argv[3] != "--max-age":
-            return None
-        try:
-            max_age = float(argv[4])
-        except ValueError:
-            return None
-        if not 0.0 < max_age <= _QUICK_MAX_AGE:  # also false for nan
-            return None
-    return path, max_age
+    return quick
 
 
 def quick_url_check(argv: list[str]) -> tuple[str, float] | None:
@@ -325,22 +314,36 @@ def quick_url_check(argv: list[str]) -> tuple[str, float] | None:
     Anything else (``--help``, other options, values out of range) returns
     ``None`` and goes through the full parser and its messages.
     """
-    if len(argv) not in (3, 5) or argv[0] != "check" or argv[1] != "--url":
+    quick = _quick_check(argv, "--url", "--timeout", DEFAULT_TIMEOUT, _QUICK_MAX_TIMEOUT)
+    if quick is None:
         return None
-    timeout = DEFAULT_TIMEOUT
-    if len(argv) == 5:
-        if argv[3] != "--timeout":
-            return None
-        try:
-            timeout = float(argv[4])
-        except ValueError:
-            return None
-        if not 0.0 < timeout <= _QUICK_MAX_TIMEOUT:  # also false for nan
-            return None
     from ..probe_client import parse_url
 
     try:
-        parse_url(argv[2])
+        parse_url(quick[0])
     except ValueError:
         return None
-    return argv[2], timeout
+    return quick
+
+
+def _quick_check(
+    argv: list[str], option: str, seconds_option: str, default: float, maximum: float
+) -> tuple[str, float] | None:
+    """``check OPTION VALUE [SECONDS_OPTION N]`` read by hand: (VALUE, N or ``default``), or ``None``.
+
+    ``None`` for any other shape, or an N that is not a number of seconds above 0 and at most
+    ``maximum``: the full parser then says what is wrong.
+    """
+    if len(argv) not in (3, 5) or argv[0] != "check" or argv[1] != option:
+        return None
+    seconds = default
+    if len(argv) == 5:
+        if argv[3] != seconds_option:
+            return None
+        try:
+            seconds = float(argv[4])
+        except ValueError:
+            return None
+        if not 0.0 < seconds <= maximum:  # also false for nan
+            return None
+    return argv[2], seconds

@@ -28,6 +28,7 @@ from ...handlers.probes import Probes
 from ...health import HealthEngine, Report
 from ...log import logger
 from ...service_state import ServiceState
+from ...serving import is_service_name
 from .codes import NOT_SERVING, SERVICE_UNKNOWN, SERVING, UNKNOWN
 
 __all__ = [
@@ -292,7 +293,7 @@ def _selections(
 
 
 def _service_name(service: Any) -> str:
-    if not isinstance(service, str) or len(service) > 200 or not service.isprintable():
+    if not is_service_name(service):
         raise ConfigurationError(
             f"services: a gRPC service name must be a printable string of at most 200 characters, "
             f"got {service!r:.80}"
