@@ -13,7 +13,7 @@ from ..durations import MAX_INTERVAL, MAX_TIMEOUT, MAX_TTL, MIN_INTERVAL, second
 from ..exceptions import HealthError
 from ..extras import import_extra
 from ..health import Check
-from ..health.check import MAX_THRESHOLD
+from ..health.check import threshold
 from ..health.history import HistorySettings
 from ..responses import check_header
 from ..scrubbing import scrub_text
@@ -103,9 +103,7 @@ class HealthCheckConfig(HandlerConfig):
     @pydantic.field_validator("failure_threshold", "success_threshold", mode="before")
     @classmethod
     def _threshold_in_range(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THRESHOLD:
-            raise ValueError(f"must be a whole number of runs from 1 to {MAX_THRESHOLD}, got {value!r:.40}")
-        return value
+        return threshold("", value)
 
     @pydantic.field_validator("listeners")
     @classmethod

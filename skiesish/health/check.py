@@ -103,7 +103,8 @@ class Check:
             if value is not DEFAULT:
                 seconds(f"{where}, {key}=...)", value, maximum=MAX_TTL, allow_zero=True, allow_none=True)
         for key in ("failure_threshold", "success_threshold"):
-            threshold(f"{where}, {key}=...)", getattr(self, key), allow_none=True)
+            if getattr(self, key) is not None:
+                threshold(f"{where}, {key}=...)", getattr(self, key))
         seconds(f"{where}, slow_after=...)", self.slow_after, maximum=MAX_TIMEOUT, allow_none=True)
         if not isinstance(self.warn_when_slow, bool):
             raise ConfigurationError(
@@ -120,16 +121,18 @@ class Check:
 MAX_THRESHOLD = 1000
 
 
-def threshold(key: str, value: Any, allow_none: bool = False) -> int | None:
+def threshold(key: str, value: Any) -> int:
     """``value`` as a count of runs in a row, 1 to :data:`MAX_THRESHOLD`.
+
+    ``key`` is the setting's name as the user wrote it, or ``""`` where the
+    caller names it already (a pydantic validator), as for :func:`~skiesish.durations.seconds`.
 
     Raises:
         ConfigurationError: naming ``key``, with what was expected and what arrived.
     """
-    if value is None and allow_none:
-        return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THRESHOLD:
+        subject = f"{key} must" if key else "must"
         raise ConfigurationError(
-            f"{key} must be a whole number of runs from 1 to {MAX_THRESHOLD}, got {value!r:.80}"
+            f"{subject} be a whole number of runs from 1 to {MAX_THRESHOLD}, got {value!r:.80}"
         )
     return value

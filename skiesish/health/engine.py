@@ -86,6 +86,8 @@ class _Slot:
     timeout: float
     success_ttl: float | None
     failed_ttl: float | None
+    #: The check's damped status and slowness.
+    judge: Judge
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     result: CheckResult | None = None
     cached_result: CheckResult | None = None
@@ -99,8 +101,6 @@ class _Slot:
     #: Whether runs may be on the asking thread (``None``: not asked yet); False for good once such
     #: a run ended past its deadline (the backstop).
     can_run_inline: bool | None = None
-    #: The check's damped status and slowness (set by the engine when it makes the slot).
-    judge: Judge | None = None
 
 
 class _Kept:
@@ -179,8 +179,8 @@ class HealthEngine:
         self.failed_ttl = _seconds(
             "failed_ttl", failed_ttl, maximum=MAX_TTL, allow_zero=True, allow_none=True
         )
-        self.failure_threshold: int = threshold("HealthEngine(failure_threshold=...)", failure_threshold) or 1
-        self.success_threshold: int = threshold("HealthEngine(success_threshold=...)", success_threshold) or 1
+        self.failure_threshold = threshold("HealthEngine(failure_threshold=...)", failure_threshold)
+        self.success_threshold = threshold("HealthEngine(success_threshold=...)", success_threshold)
         self._runs = Notifier("skiesish-on-run", failed="an on_run listener failed")
         #: Guards changes to the set of checks (reads take the dict as it is: it is replaced, never changed).
         self._checks_lock = threading.Lock()
@@ -197,7 +197,6 @@ class HealthEngine:
             self._slots[slot.check.label] = slot
         for listener in listeners:
             self.add_listener(listener)
-        timeout = self.timeout
         self._pool = DaemonPool(max(1, len(self._slots)))
         #: Selection (None: every check) -> a report of its checks' cached results, while they hold.
         self._kept: dict[tuple[str, ...] | None, _Kept] = {}
@@ -208,7 +207,7 @@ class HealthEngine:
                 "background_interval", background_interval, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL
             )
             self.background_interval = interval
-            longest = max((slot.timeout for slot in self._slots.values()), default=timeout)
+            longest = max((slot.timeout for slot in self._slots.values()), default=self.timeout)
             #: A result older than this, in background mode, means the refresh has stopped.
             self.stale_after = 2 * interval + longest
             self._is_stale_logged = False
@@ -639,7 +638,6 @@ class HealthEngine:
         When the check turns failing because it raised something unexpected,
         the traceback is logged, scrubbed, once for this change.
         """
-        assert slot.judge is not None  # set when the slot is made
         result = slot.judge.judge(result)
         previous = slot.result
         if previous is None or previous.passed != result.passed:
