@@ -19,6 +19,7 @@ __all__ = [
     "envelope",
     "json_body",
     "json_response",
+    "refusal",
     "sends_body",
 ]
 
@@ -163,3 +164,15 @@ def check_header(name: Any, value: Any) -> tuple[str, str]:
             f"or outer spaces, got {value!r:.60}"
         )
     return name, value
+
+
+def refusal(has_credentials: bool) -> Response:
+    """401 asking for a bearer token when none was presented, else 403."""
+    if not has_credentials:
+        body = envelope(
+            "client_error", [], error="this endpoint needs an 'Authorization: Bearer <token>' header"
+        )
+        return json_response(body, 401, [("WWW-Authenticate", "Bearer")])
+    return json_response(
+        envelope("client_error", [], error="the credentials presented are not accepted"), 403
+    )

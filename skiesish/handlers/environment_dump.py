@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pydantic
 
 from ..input_outputs import InputOutput
-from ..responses import Response, envelope, json_response
+from ..responses import Response, envelope, json_response, refusal
 from ..scrubbing import scrub
 from ..sections import section_value
 from ..security import DetailsPolicy, resolve_token
@@ -159,18 +159,6 @@ class EnvironmentDump(Handler):
         A callable that raises shows ``error: TypeName: message`` instead.
         """
         return section_value(self.di, value)
-
-
-def refusal(has_credentials: bool) -> Response:
-    """401 asking for a bearer token when none was presented, else 403."""
-    if not has_credentials:
-        body = envelope(
-            "client_error", [], error="this endpoint needs an 'Authorization: Bearer <token>' header"
-        )
-        return json_response(body, 401, [("WWW-Authenticate", "Bearer")])
-    return json_response(
-        envelope("client_error", [], error="the credentials presented are not accepted"), 403
-    )
 
 
 def os_section() -> dict[str, Any]:

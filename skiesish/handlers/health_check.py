@@ -13,7 +13,15 @@ from ..health.history import History
 from ..health.shared_cache import RedisResultCache
 from ..input_outputs import ClientError, InputOutput, shown_path
 from ..log import logger
-from ..responses import JSON_CONTENT_TYPE, Response, body_response, envelope, json_body, json_response
+from ..responses import (
+    JSON_CONTENT_TYPE,
+    Response,
+    body_response,
+    envelope,
+    json_body,
+    json_response,
+    refusal,
+)
 from ..scrubbing import qualified_name, scrub, scrub_text
 from ..sections import section_value
 from ..security import DetailsPolicy, resolve_secret, resolve_token
@@ -226,9 +234,12 @@ class HealthCheck(Handler):
         ``Authorization`` header (details ``"authorized"``), 403 with a wrong
         token or when details are ``"never"``.
 
+        A caller without the token is refused as EnvironmentDump refuses one
+        (:func:`~skiesish.responses.refusal`).
+
         Raises:
-            ClientError: no history is kept (404), the caller may not see it
-                (401, 403), or ``?check=`` names an unknown check (400).
+            ClientError: no history is kept (404), details are shown to no one
+                (403), or ``?check=`` names an unknown check (400).
         """
         if self.history is None:
             raise ClientError("this health check keeps no history; set 'history' in its configuration", 404)
@@ -238,13 +249,7 @@ class HealthCheck(Handler):
                 raise ClientError(
                     "the history is a detail, and this health check shows details to no one", 403
                 )
-            if not authorization:
-                raise ClientError(
-                    "the history needs an 'Authorization: Bearer <token>' header",
-                    401,
-                    (("WWW-Authenticate", "Bearer"),),
-                )
-            raise ClientError("the credentials presented are not accepted", 403)
+            return refusal(has_credentials=bool(authorization))
         names = self.selected_names(input_output) or self.engine.names
         histories = self.history.read_all(names, HISTORY_ANSWER_LIMIT)
         data = {
