@@ -121,38 +121,19 @@ class HealthStatuses:
         """The configured service names, ``""`` first."""
         return list(self.selections)
 
-    @property
-    def is_shut_down(self) -> bool:
-        """Whether :meth:`shut_down` was called."""
-        return self._is_shut_down
-
     def status(self, service: str) -> int:
         """``service``'s status now, running its checks whose cached results expired.
 
         Returns :data:`SERVICE_UNKNOWN` for a name that is not configured.
         Takes at most the engine's deadline (a hung check is failed at it).
         """
-        if service not in self.selections:
-            return SERVICE_UNKNOWN
-        status = self._stopped_status()
-        if status is None:
-            report = self._evaluate(service)
-            status = SERVING if report.passed else NOT_SERVING
-        self._publish(service, status)
+        status = self._status(service, self.engine.evaluate)
+        assert status is not None  # evaluate() always makes a report
         return status
 
     def fresh_status(self, service: str) -> int | None:
         """``service``'s status when it needs no check run (for an event loop), else ``None``."""
-        if service not in self.selections:
-            return SERVICE_UNKNOWN
-        status = self._stopped_status()
-        if status is None:
-            report = self.engine.fresh_report(self.selections[service])
-            if report is None:
-                return None
-            status = SERVING if report.passed else NOT_SERVING
-        self._publish(service, status)
-        return status
+        return self._status(service, self.engine.fresh_report)
 
     def statuses(self) -> dict[str, int]:
         """Every service's status (``List``): all checks run at once first, then each is read."""
@@ -217,8 +198,18 @@ class HealthStatuses:
             return NOT_SERVING
         return None
 
-    def _evaluate(self, service: str) -> Report:
-        return self.engine.evaluate(self.selections[service])
+    def _status(self, service: str, read: Callable[[tuple[str, ...] | None], Report | None]) -> int | None:
+        """``service``'s status from the report ``read`` gives its selection (``None`` if it gives none)."""
+        if service not in self.selections:
+            return SERVICE_UNKNOWN
+        status = self._stopped_status()
+        if status is None:
+            report = read(self.selections[service])
+            if report is None:
+                return None
+            status = SERVING if report.passed else NOT_SERVING
+        self._publish(service, status)
+        return status
 
     def _publish(self, service: str, status: int) -> None:
         """Note ``status``; on a change, tell the service's watchers."""
