@@ -377,25 +377,31 @@ def validate_serve(arguments: argparse.Namespace) -> None:
     arguments.backlog = whole_number("--backlog", arguments.backlog, 1, MAX_BACKLOG)
     arguments.drain = seconds_option("--drain", arguments.drain, MAX_DRAIN, allow_zero=True)
     if arguments.grpc_listen is not None:
-        arguments.grpc_listen = listen_address(arguments.grpc_listen, "--grpc-listen")
-        if arguments.grpc_listen == arguments.listen and not arguments.listen.endswith(":0"):
-            raise ValueError(
-                f"--grpc-listen must differ from --listen: both are {arguments.listen}, and gRPC needs a "
-                "port of its own"
-            )
+        arguments.grpc_listen = _own_address(
+            "--grpc-listen", arguments.grpc_listen, arguments.listen, "gRPC needs a port of its own"
+        )
     if arguments.probe_listen is None:
         for option, value in (("--probes", arguments.probes), ("--stall-after", arguments.stall_after)):
             if value is not None:
                 raise ValueError(f"{option} needs --probe-listen HOST:PORT, the address to answer probes on")
         arguments.stall_after = DEFAULT_STALL_AFTER
         return
-    arguments.probe_listen = listen_address(arguments.probe_listen, "--probe-listen")
-    if arguments.probe_listen == arguments.listen and not arguments.listen.endswith(":0"):
-        raise ValueError(
-            f"--probe-listen must differ from --listen: both are {arguments.listen}, and the probes need a "
-            "port of their own"
-        )
+    arguments.probe_listen = _own_address(
+        "--probe-listen", arguments.probe_listen, arguments.listen, "the probes need a port of their own"
+    )
     if arguments.stall_after is None:
         arguments.stall_after = DEFAULT_STALL_AFTER
     else:
         arguments.stall_after = seconds_option("--stall-after", arguments.stall_after, MAX_STALL_AFTER)
+
+
+def _own_address(option: str, text: str, listen: str, why: str) -> str:
+    """``option``'s address, read as :func:`listen_address` reads it, and not ``--listen``'s own.
+
+    Raises:
+        ValueError: the address is malformed, or the same as ``listen`` (but for port 0, a free one).
+    """
+    address = listen_address(text, option)
+    if address == listen and not listen.endswith(":0"):
+        raise ValueError(f"{option} must differ from --listen: both are {listen}, and {why}")
+    return address
